@@ -1,0 +1,1 @@
+//! hwsnap-cloud (to be written).

@@ -1,0 +1,24 @@
+//! cty types and values, as Terraform's plugin protocol carries them.
+//!
+//! Main types: [`Type`], [`Value`], [`Number`] and [`AttributePath`]; the
+//! codecs [`msgpack`] and [`json`].
+//!
+//! The one design decision to know: a [`Value`] carries no type of its own.
+//! Every codec is driven by the [`Type`] it is given — `(value, type)` in,
+//! bytes out, and `(bytes, type)` back — exactly as go-cty does it, so an
+//! object is always encoded with every attribute of its type, nulls included,
+//! and a decode error names the attribute path where it happened. Known, null
+//! and unknown are three distinct cases, and numbers keep full precision.
+
+mod number;
+mod path;
+mod types;
+mod value;
+
+pub mod json;
+pub mod msgpack;
+
+pub use number::Number;
+pub use path::{AttributePath, PathStep};
+pub use types::Type;
+pub use value::{Refinements, Value};

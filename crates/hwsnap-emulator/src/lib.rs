@@ -1,0 +1,1 @@
+//! hwsnap-emulator (to be written).

@@ -1,0 +1,1 @@
+//! hwsnap-framework (to be written).

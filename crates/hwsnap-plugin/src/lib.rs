@@ -1,0 +1,1 @@
+//! hwsnap-plugin (to be written).

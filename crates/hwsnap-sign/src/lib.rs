@@ -1,0 +1,1 @@
+//! hwsnap-sign (to be written).

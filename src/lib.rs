@@ -1,0 +1,1 @@
+//! terraform-provider-hwsnap (to be written).
