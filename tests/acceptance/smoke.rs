@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{Emulator, EmulatorOptions, Workdir, terraform_clis};
+use crate::support::{Emulator, EmulatorOptions, Workdir, for_each_cli, terraform_clis};
 
 #[test]
 fn both_terraform_minors_are_installed() {
@@ -96,7 +96,7 @@ fn workdir_environment_points_at_the_emulator() {
 
 #[test]
 fn workdir_cli_config_is_valid_for_each_cli() {
-    for cli in terraform_clis() {
+    for_each_cli(|cli| {
         let emu = Emulator::start(EmulatorOptions::default());
         let wd = Workdir::new(cli, &emu);
         let run = wd.expect_success(&["version"]);
@@ -104,14 +104,30 @@ fn workdir_cli_config_is_valid_for_each_cli() {
             !run.output().contains("problems with the CLI configuration"),
             "{run}"
         );
-    }
+    });
+}
+
+#[test]
+fn for_each_cli_names_the_failing_cli() {
+    let panic = std::panic::catch_unwind(|| {
+        for_each_cli(|cli| assert!(cli.minor != 11, "deliberate failure"));
+    })
+    .expect_err("a failing CLI must fail for_each_cli");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("failed with 1 of 2 Terraform CLIs"),
+        "{message}"
+    );
+    assert!(message.contains("terraform 1.11."), "{message}");
+    assert!(message.contains("deliberate failure"), "{message}");
+    assert!(!message.contains("terraform 1.15."), "{message}");
 }
 
 #[test]
 fn workdir_dev_overrides_are_in_effect_for_each_cli() {
     // Whether the provider binary works yet or not, Terraform must announce
     // that it takes the hwsnap providers from cargo's build directory.
-    for cli in terraform_clis() {
+    for_each_cli(|cli| {
         let emu = Emulator::start(EmulatorOptions::default());
         let wd = Workdir::new(cli, &emu);
         wd.write(
@@ -136,5 +152,5 @@ terraform {
             out.contains(&format!("hwsnap/hwsnap in {}", dir.display())),
             "{run}"
         );
-    }
+    });
 }

@@ -118,6 +118,52 @@ pub fn terraform_clis() -> &'static [TerraformCli] {
     }
 }
 
+/// Run `test` once per required CLI, concurrently (one thread each), and
+/// fail naming every CLI whose run panicked.
+///
+/// ```ignore
+/// for_each_cli(|cli| {
+///     let emu = Emulator::start(EmulatorOptions::default());
+///     Workdir::new(cli, &emu).apply();
+/// });
+/// ```
+pub fn for_each_cli(test: impl Fn(&TerraformCli) + Sync) {
+    let clis = terraform_clis();
+    let test = &test;
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let running: Vec<_> = clis
+            .iter()
+            .map(|cli| (cli, scope.spawn(move || test(cli))))
+            .collect();
+        running
+            .into_iter()
+            .filter_map(|(cli, handle)| {
+                handle
+                    .join()
+                    .err()
+                    .map(|panic| format!("{}: {}", cli.label(), panic_message(panic.as_ref())))
+            })
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "failed with {} of {} Terraform CLIs:\n{}",
+        failures.len(),
+        clis.len(),
+        failures.join("\n")
+    );
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "(non-string panic)".to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +173,12 @@ mod tests {
         assert_eq!(parse_major_minor("1.15.5"), Some((1, 15)));
         assert_eq!(parse_major_minor("1.11.4-beta1"), Some((1, 11)));
         assert_eq!(parse_major_minor("garbage"), None);
+    }
+
+    #[test]
+    fn panic_messages_are_recovered() {
+        let panic = std::panic::catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
+        assert_eq!(panic_message(panic.as_ref()), "boom 1");
     }
 
     #[test]

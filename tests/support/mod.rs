@@ -10,13 +10,14 @@
 //! (`run scripts/install-terraform`) instead of skipping.
 //!
 //! ```ignore
-//! for cli in support::terraform_clis() {
+//! // Once per Terraform CLI (1.15 and 1.11), concurrently:
+//! support::for_each_cli(|cli| {
 //!     let emu = Emulator::start(EmulatorOptions::default());
 //!     let wd = Workdir::new(cli, &emu);
 //!     wd.write("main.tf", r#"resource "hwsnap_dws_snapshot" "s" { ... }"#);
 //!     wd.apply();
-//!     assert_eq!(emu.state()["dws_snapshots"].as_array().map(Vec::len), Some(1));
-//! }
+//!     assert_eq!(emu.snapshots("dws_snapshots").len(), 1);
+//! });
 //! ```
 #![allow(dead_code)] // each test module uses a different part of the harness
 
@@ -28,7 +29,7 @@ pub mod workdir;
 
 // Re-exports for the test modules; not every module uses every one.
 #[allow(unused_imports)]
-pub use cli::{TerraformCli, terraform_clis};
+pub use cli::{TerraformCli, for_each_cli, terraform_clis};
 pub use emulator::{Emulator, EmulatorOptions};
 #[allow(unused_imports)]
 pub use process::Run;
