@@ -23,6 +23,12 @@ pub const PROVIDER_SOURCES: [&str; 3] = [
 /// Default per-command timeout; the child is killed after it.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Set to a `TF_LOG` level to log every Terraform run to `terraform.log`.
+pub const LOG_ENV: &str = "HWSNAP_TF_LOG";
+
+/// Set (to anything) to keep work directories after the tests.
+pub const KEEP_ENV: &str = "HWSNAP_KEEP_WORKDIRS";
+
 /// Variables copied from the test's own environment into Terraform's.
 const PASSTHROUGH_ENV: [&str; 5] = [
     "PATH",
@@ -106,6 +112,18 @@ impl Workdir {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v)),
         );
+        // Debugging knobs: HWSNAP_TF_LOG=trace logs to <workdir>/terraform.log,
+        // HWSNAP_KEEP_WORKDIRS=1 keeps the temp dirs after the test.
+        if let Ok(level) = std::env::var(LOG_ENV) {
+            env.push(("TF_LOG".to_owned(), level));
+            let log = root.join("terraform.log").display().to_string();
+            env.push(("TF_LOG_PATH".to_owned(), log));
+        }
+        let mut dir = dir;
+        if std::env::var_os(KEEP_ENV).is_some() {
+            dir.disable_cleanup(true);
+            eprintln!("{KEEP_ENV}: keeping {}", dir.path().display());
+        }
         Workdir {
             cli: cli.clone(),
             dir,
