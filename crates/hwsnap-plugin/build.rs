@@ -6,7 +6,11 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
     let proto_dir = manifest.join("../../proto");
-    let files = ["tfplugin6.proto", "grpc_controller.proto", "grpc_stdio.proto"];
+    let files = [
+        "tfplugin6.proto",
+        "grpc_controller.proto",
+        "grpc_stdio.proto",
+    ];
     for file in &files {
         println!("cargo:rerun-if-changed={}", proto_dir.join(file).display());
     }

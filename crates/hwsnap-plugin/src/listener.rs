@@ -1,0 +1,302 @@
+//! Listening and accepting: a unix socket in `$TMPDIR` (TCP on 127.0.0.1
+//! inside `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT` as a fallback), the guard that
+//! removes the socket file, and the accept loop that runs TLS handshakes off
+//! the accept path and hands finished connections to tonic.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::handshake::ListenAddr;
+
+/// go-plugin's default port range when `PLUGIN_MIN_PORT`/`MAX` are unset.
+pub const DEFAULT_PORT_RANGE: (u16, u16) = (10000, 25000);
+
+/// How long one client may take to finish its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A bound listener of either kind.
+#[derive(Debug)]
+pub enum Listener {
+    /// Unix domain socket.
+    Unix(UnixListener),
+    /// TCP socket on loopback.
+    Tcp(TcpListener),
+}
+
+/// Removes a unix socket file when dropped.
+#[derive(Debug)]
+pub struct SocketGuard {
+    path: Option<PathBuf>,
+}
+
+impl SocketGuard {
+    /// Guards `path` (`None` guards nothing, for TCP).
+    pub fn new(path: Option<PathBuf>) -> Self {
+        Self { path }
+    }
+}
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path {
+            remove_socket(path);
+        }
+    }
+}
+
+/// Removes a socket file, ignoring a file that is already gone.
+pub fn remove_socket(path: &Path) {
+    if let Err(err) = std::fs::remove_file(path)
+        && err.kind() != io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %path.display(), error = %err, "could not remove the plugin socket");
+    }
+}
+
+/// Binds a fresh `plugin<N>` socket in `dir`; on failure falls back to TCP.
+pub fn bind(dir: &Path, ports: (u16, u16)) -> io::Result<(Listener, ListenAddr)> {
+    match bind_unix(dir) {
+        Ok((listener, path)) => Ok((Listener::Unix(listener), ListenAddr::Unix(path))),
+        Err(err) => {
+            tracing::debug!(error = %err, "unix socket unavailable, falling back to TCP");
+            let (listener, addr) = bind_tcp(ports)?;
+            Ok((Listener::Tcp(listener), ListenAddr::Tcp(addr)))
+        }
+    }
+}
+
+/// Binds a unix socket named `plugin<random digits>` in `dir`.
+pub fn bind_unix(dir: &Path) -> io::Result<(UnixListener, PathBuf)> {
+    let mut last_err = io::Error::other("no socket name tried");
+    for attempt in 0..16_u32 {
+        let path = dir.join(format!("plugin{}", socket_suffix(attempt)));
+        match UnixListener::bind(&path) {
+            Ok(listener) => return Ok((listener, path)),
+            Err(err) if err.kind() == io::ErrorKind::AddrInUse => last_err = err,
+            Err(err) => return Err(err),
+        }
+    }
+    Err(last_err)
+}
+
+fn socket_suffix(attempt: u32) -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let pid = u64::from(std::process::id());
+    (nanos ^ (pid << 32) ^ u64::from(attempt).wrapping_mul(0x9e37_79b9_7f4a_7c15)) % 10_000_000_000
+}
+
+/// Binds the first free port on 127.0.0.1 within `min..=max`.
+pub fn bind_tcp((min, max): (u16, u16)) -> io::Result<(TcpListener, std::net::SocketAddr)> {
+    for port in min..=max {
+        let Ok(std_listener) = std::net::TcpListener::bind(("127.0.0.1", port)) else {
+            continue;
+        };
+        std_listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(std_listener)?;
+        let addr = listener.local_addr()?;
+        return Ok((listener, addr));
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AddrNotAvailable,
+        format!("no free TCP port on 127.0.0.1 in {min}..={max}"),
+    ))
+}
+
+/// Reads `PLUGIN_MIN_PORT`/`PLUGIN_MAX_PORT` values, defaulting each.
+pub fn port_range(min: Option<&str>, max: Option<&str>) -> (u16, u16) {
+    let parse =
+        |v: Option<&str>, default: u16| v.and_then(|s| s.trim().parse().ok()).unwrap_or(default);
+    (
+        parse(min, DEFAULT_PORT_RANGE.0),
+        parse(max, DEFAULT_PORT_RANGE.1),
+    )
+}
+
+/// Anything a connection can be: plain or TLS, unix or TCP.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+/// One accepted (and, with TLS, authenticated) connection.
+pub struct Conn(Pin<Box<dyn Io>>);
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Conn")
+    }
+}
+
+impl tonic::transport::server::Connected for Conn {
+    type ConnectInfo = ();
+
+    fn connect_info(&self) -> Self::ConnectInfo {}
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.0.as_mut().poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.0.as_mut().poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.as_mut().poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.as_mut().poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.as_mut().poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+}
+
+/// Starts the accept loop and returns the stream of ready connections.
+/// With `tls`, each handshake runs in its own task; clients that fail it
+/// (no certificate, the wrong one, a timeout) are dropped and logged, never
+/// handed to gRPC.
+pub fn incoming(
+    listener: Listener,
+    tls: Option<TlsAcceptor>,
+) -> ReceiverStream<Result<Conn, io::Error>> {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let accepted = match &listener {
+                Listener::Unix(l) => l
+                    .accept()
+                    .await
+                    .map(|(s, _)| Box::pin(s) as Pin<Box<dyn Io>>),
+                Listener::Tcp(l) => l.accept().await.map(|(s, _)| {
+                    let _ = s.set_nodelay(true);
+                    Box::pin(s) as Pin<Box<dyn Io>>
+                }),
+            };
+            let stream = match accepted {
+                Ok(stream) => stream,
+                Err(err) => {
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            if tx.is_closed() {
+                break;
+            }
+            match &tls {
+                None => {
+                    if tx.send(Ok(Conn(stream))).await.is_err() {
+                        break;
+                    }
+                }
+                Some(acceptor) => {
+                    let acceptor = acceptor.clone();
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        let handshake =
+                            tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                                .await;
+                        match handshake {
+                            Ok(Ok(tls_stream)) => {
+                                let _ = tx.send(Ok(Conn(Box::pin(tls_stream)))).await;
+                            }
+                            Ok(Err(err)) => {
+                                tracing::warn!(error = %err, "TLS handshake refused");
+                            }
+                            Err(_) => tracing::warn!("TLS handshake timed out"),
+                        }
+                    });
+                }
+            }
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unix_socket_is_named_plugin_and_guard_removes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (listener, addr) = bind(dir.path(), DEFAULT_PORT_RANGE).unwrap();
+        let ListenAddr::Unix(path) = addr else {
+            panic!("expected a unix socket, got {addr:?}");
+        };
+        assert!(matches!(listener, Listener::Unix(_)));
+        assert!(path.starts_with(dir.path()));
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        assert!(name.starts_with("plugin"), "{name}");
+        assert!(name[6..].chars().all(|c| c.is_ascii_digit()), "{name}");
+        assert!(path.exists());
+        drop(SocketGuard::new(Some(path.clone())));
+        assert!(!path.exists());
+    }
+
+    #[tokio::test]
+    async fn missing_directory_falls_back_to_tcp_in_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("does-not-exist");
+        let (listener, addr) = bind(&missing, (31000, 31100)).unwrap();
+        assert!(matches!(listener, Listener::Tcp(_)));
+        let ListenAddr::Tcp(sock) = addr else {
+            panic!("expected tcp, got {addr:?}");
+        };
+        assert!(sock.ip().is_loopback());
+        assert!((31000..=31100).contains(&sock.port()));
+    }
+
+    #[tokio::test]
+    async fn tcp_skips_ports_in_use() {
+        let (_held, first) = bind_tcp((0, 0)).unwrap();
+        let port = first.port();
+        let (_l, second) = bind_tcp((port, port.saturating_add(50))).unwrap();
+        assert_ne!(second.port(), port);
+    }
+
+    #[test]
+    fn port_range_defaults_and_parses() {
+        assert_eq!(port_range(None, None), DEFAULT_PORT_RANGE);
+        assert_eq!(port_range(Some("12000"), Some(" 12010")), (12000, 12010));
+        assert_eq!(port_range(Some("x"), None), DEFAULT_PORT_RANGE);
+    }
+
+    #[test]
+    fn removing_a_missing_socket_is_quiet() {
+        let dir = tempfile::tempdir().unwrap();
+        remove_socket(&dir.path().join("gone"));
+    }
+}

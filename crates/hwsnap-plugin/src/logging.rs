@@ -1,0 +1,296 @@
+//! Logging to stderr in hclog's JSON line format, which Terraform parses and
+//! shows under `TF_LOG` with the right level and fields.
+//!
+//! Each `tracing` event becomes one line:
+//! `{"@level":"debug","@message":"…","@module":"provider.hwsnap","@timestamp":"2026-11-25T16:49:15.123456Z",…}`
+//! plus the event's fields as extra keys. The level comes from
+//! `TF_LOG_PROVIDER`, else `TF_LOG`; unset means warnings and errors only.
+//! The filter is a plain [`LevelFilter`], so disabled events cost one
+//! comparison.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// The `@module` written on every line.
+pub const MODULE: &str = "provider.hwsnap";
+
+const TIMESTAMP: &[FormatItem<'static>] = format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6][offset_hour sign:mandatory]:[offset_minute]"
+);
+
+/// Installs the global subscriber: hclog JSON on stderr at the level chosen
+/// by [`level_from_env`]. Calling it again is harmless.
+pub fn init() {
+    let level = level_from_env(
+        std::env::var("TF_LOG_PROVIDER").ok().as_deref(),
+        std::env::var("TF_LOG").ok().as_deref(),
+    );
+    // A second init (tests, or a binary calling it twice) keeps the first.
+    let _ = tracing_subscriber::registry()
+        .with(HclogLayer::new(std::io::stderr).with_filter(level))
+        .try_init();
+}
+
+/// The level for `TF_LOG_PROVIDER` (preferred) or `TF_LOG`: `TRACE`,
+/// `DEBUG`, `INFO`, `WARN`, `ERROR` (any case); `JSON` and unrecognised
+/// values mean trace, as in Terraform; unset or empty means warn.
+pub fn level_from_env(tf_log_provider: Option<&str>, tf_log: Option<&str>) -> LevelFilter {
+    let chosen = [tf_log_provider, tf_log]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|v| !v.is_empty());
+    let Some(value) = chosen else {
+        return LevelFilter::WARN;
+    };
+    match value.to_ascii_uppercase().as_str() {
+        "DEBUG" => LevelFilter::DEBUG,
+        "INFO" => LevelFilter::INFO,
+        "WARN" => LevelFilter::WARN,
+        "ERROR" => LevelFilter::ERROR,
+        "OFF" => LevelFilter::WARN,
+        _ => LevelFilter::TRACE,
+    }
+}
+
+/// hclog's name for a level.
+pub fn level_name(level: &Level) -> &'static str {
+    match *level {
+        Level::TRACE => "trace",
+        Level::DEBUG => "debug",
+        Level::INFO => "info",
+        Level::WARN => "warn",
+        Level::ERROR => "error",
+    }
+}
+
+/// A `tracing` layer writing hclog JSON lines to `W`.
+#[derive(Debug)]
+pub struct HclogLayer<W> {
+    make_writer: W,
+}
+
+impl<W> HclogLayer<W> {
+    /// A layer writing to `make_writer` (e.g. `std::io::stderr`).
+    pub fn new(make_writer: W) -> Self {
+        Self { make_writer }
+    }
+}
+
+impl<S, W> Layer<S> for HclogLayer<W>
+where
+    S: Subscriber,
+    W: for<'a> MakeWriter<'a> + 'static,
+{
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut fields = FieldCollector::default();
+        event.record(&mut fields);
+        let mut line = BTreeMap::new();
+        for (key, value) in fields.extra {
+            line.insert(key, value);
+        }
+        line.insert(
+            "@level".to_owned(),
+            level_name(event.metadata().level()).into(),
+        );
+        line.insert("@message".to_owned(), fields.message.into());
+        line.insert("@module".to_owned(), MODULE.into());
+        line.insert("@timestamp".to_owned(), timestamp().into());
+        let Ok(mut bytes) = serde_json::to_vec(&line) else {
+            return;
+        };
+        bytes.push(b'\n');
+        // Logging must never fail the caller; a closed stderr drops lines.
+        let _ = self.make_writer.make_writer().write_all(&bytes);
+    }
+}
+
+fn timestamp() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(TIMESTAMP)
+        .map(|s| s.replace("+00:00", "Z"))
+        .unwrap_or_default()
+}
+
+/// Collects an event's `message` and its other fields as JSON values.
+#[derive(Default)]
+struct FieldCollector {
+    message: String,
+    extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl FieldCollector {
+    fn put(&mut self, field: &Field, value: serde_json::Value) {
+        if field.name() == "message" {
+            self.message = match value {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+        } else if !field.name().starts_with('@') {
+            self.extra.insert(field.name().to_owned(), value);
+        }
+    }
+}
+
+impl Visit for FieldCollector {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, value.into());
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, value.into());
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, value.into());
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, value.into());
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, value.into());
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.put(field, value.to_string().into());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.put(field, format!("{value:?}").into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Buffer {
+        type Writer = Buffer;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    fn capture(level: LevelFilter, f: impl FnOnce()) -> Vec<serde_json::Value> {
+        let buf = Buffer::default();
+        let subscriber =
+            tracing_subscriber::registry().with(HclogLayer::new(buf.clone()).with_filter(level));
+        tracing::subscriber::with_default(subscriber, f);
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn event_becomes_one_hclog_line() {
+        let lines = capture(LevelFilter::TRACE, || {
+            tracing::info!(
+                type_name = "dws_snapshot",
+                attempts = 3_u64,
+                ok = true,
+                "created"
+            );
+        });
+        assert_eq!(lines.len(), 1);
+        let l = &lines[0];
+        assert_eq!(l["@level"], "info");
+        assert_eq!(l["@message"], "created");
+        assert_eq!(l["@module"], MODULE);
+        assert_eq!(l["type_name"], "dws_snapshot");
+        assert_eq!(l["attempts"], 3);
+        assert_eq!(l["ok"], true);
+        assert!(l.get("message").is_none());
+    }
+
+    #[test]
+    fn timestamp_is_rfc3339_with_micros() {
+        let lines = capture(LevelFilter::TRACE, || tracing::warn!("x"));
+        let ts = lines[0]["@timestamp"].as_str().unwrap().to_owned();
+        // 2026-11-25T16:49:15.123456Z
+        assert_eq!(ts.len(), 27, "{ts}");
+        assert!(ts.ends_with('Z'), "{ts}");
+        assert_eq!(&ts[10..11], "T");
+        assert_eq!(&ts[19..20], ".");
+        assert!(
+            time::OffsetDateTime::parse(&ts, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "{ts}"
+        );
+    }
+
+    #[test]
+    fn all_levels_use_hclog_names() {
+        let lines = capture(LevelFilter::TRACE, || {
+            tracing::trace!("t");
+            tracing::debug!("d");
+            tracing::info!("i");
+            tracing::warn!("w");
+            tracing::error!("e");
+        });
+        let levels: Vec<_> = lines.iter().map(|l| l["@level"].clone()).collect();
+        assert_eq!(levels, ["trace", "debug", "info", "warn", "error"]);
+    }
+
+    #[test]
+    fn filter_drops_lower_levels() {
+        let lines = capture(LevelFilter::WARN, || {
+            tracing::info!("hidden");
+            tracing::debug!("hidden");
+            tracing::warn!("shown");
+        });
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["@message"], "shown");
+    }
+
+    #[test]
+    fn debug_fields_render_as_strings_and_cannot_clobber_reserved_keys() {
+        let lines = capture(LevelFilter::TRACE, || {
+            tracing::info!(detail = ?vec![1, 2], "@level" = "spoofed", "m");
+        });
+        assert_eq!(lines[0]["detail"], "[1, 2]");
+        assert_eq!(lines[0]["@message"], "m");
+        assert_eq!(lines[0]["@level"], "info");
+    }
+
+    #[test]
+    fn level_comes_from_provider_variable_first() {
+        assert_eq!(level_from_env(None, None), LevelFilter::WARN);
+        assert_eq!(level_from_env(Some(""), None), LevelFilter::WARN);
+        assert_eq!(level_from_env(None, Some("DEBUG")), LevelFilter::DEBUG);
+        assert_eq!(
+            level_from_env(Some("error"), Some("TRACE")),
+            LevelFilter::ERROR
+        );
+        assert_eq!(level_from_env(Some(""), Some("info")), LevelFilter::INFO);
+        assert_eq!(level_from_env(None, Some("JSON")), LevelFilter::TRACE);
+        assert_eq!(level_from_env(None, Some("WARN")), LevelFilter::WARN);
+        assert_eq!(level_from_env(None, Some("bogus")), LevelFilter::TRACE);
+    }
+}

@@ -1,0 +1,276 @@
+//! AutoMTLS as go-plugin does it: a throwaway self-signed server certificate
+//! made at every start, and a client verifier that accepts exactly one
+//! certificate — the one Terraform passed in `PLUGIN_CLIENT_CERT`.
+//!
+//! Terraform's client certificate is a self-signed ECDSA P-521 certificate
+//! marked `CA:TRUE`, so stock chain verification would reject it. The
+//! verifier here compares DER bytes instead, and still checks the TLS
+//! handshake signature so only the holder of the private key gets in. The
+//! aws-lc-rs provider is used because *ring* has no P-521.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rcgen::{
+    CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
+    PKCS_ECDSA_P256_SHA256,
+};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig};
+
+/// Errors building the TLS side of the transport.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The server certificate could not be generated.
+    #[error("generating the server certificate failed: {0}")]
+    CertGeneration(#[from] rcgen::Error),
+    /// `PLUGIN_CLIENT_CERT` held no PEM certificate.
+    #[error("PLUGIN_CLIENT_CERT does not contain a PEM certificate")]
+    ClientCertPem,
+    /// rustls refused the configuration.
+    #[error("building the TLS configuration failed: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+/// The server's certificate and private key for one process lifetime.
+pub struct ServerIdentity {
+    cert: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl fmt::Debug for ServerIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerIdentity")
+            .field("cert_len", &self.cert.len())
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ServerIdentity {
+    /// Makes a fresh self-signed ECDSA P-256 certificate: SAN and CN
+    /// `localhost` (the name go-plugin's client checks), EKU server and
+    /// client auth, valid from a minute ago for ten years.
+    pub fn generate() -> Result<Self, TlsError> {
+        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "hwsnap");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params.is_ca = IsCa::NoCa;
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+            KeyUsagePurpose::KeyAgreement,
+        ];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let now = time::OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::minutes(1);
+        params.not_after = now + time::Duration::days(3650);
+        let cert = params.self_signed(&key_pair)?;
+        Ok(Self {
+            cert: cert.der().clone(),
+            key: PrivatePkcs8KeyDer::from(key_pair.serialize_der()),
+        })
+    }
+
+    /// The certificate in DER, as it goes into the handshake line.
+    pub fn cert_der(&self) -> &CertificateDer<'static> {
+        &self.cert
+    }
+}
+
+/// Parses the first certificate of a PEM document (`PLUGIN_CLIENT_CERT`).
+pub fn parse_client_cert_pem(pem: &str) -> Result<CertificateDer<'static>, TlsError> {
+    CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|_| TlsError::ClientCertPem)
+}
+
+/// The crypto provider used throughout: aws-lc-rs (it has P-521).
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// A server configuration that requires the client to present exactly
+/// `client_cert`, offers ALPN `h2`, and serves `identity`.
+pub fn server_config(
+    identity: &ServerIdentity,
+    client_cert: CertificateDer<'static>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let provider = crypto_provider();
+    let verifier = Arc::new(ExactClientCert::new(client_cert, provider.clone()));
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![identity.cert.clone()],
+            PrivateKeyDer::Pkcs8(identity.key.clone_key()),
+        )?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Accepts one client certificate, byte for byte, and checks that the peer
+/// signed the handshake with its key. No client certificate is an error.
+#[derive(Debug)]
+pub struct ExactClientCert {
+    expected: CertificateDer<'static>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ExactClientCert {
+    /// A verifier for `expected`, checking signatures with `provider`.
+    pub fn new(expected: CertificateDer<'static>, provider: Arc<CryptoProvider>) -> Self {
+        Self { expected, provider }
+    }
+}
+
+impl ClientCertVerifier for ExactClientCert {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.expected.as_ref() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            tracing::warn!("refused a TLS client presenting an unexpected certificate");
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::PKCS_ECDSA_P521_SHA512;
+
+    /// A certificate shaped like Terraform's: self-signed P-521, CA:TRUE.
+    fn terraform_like_cert() -> (String, CertificateDer<'static>) {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).unwrap();
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        (cert.pem(), cert.der().clone())
+    }
+
+    #[test]
+    fn each_identity_is_fresh() {
+        let a = ServerIdentity::generate().unwrap();
+        let b = ServerIdentity::generate().unwrap();
+        assert_ne!(a.cert_der().as_ref(), b.cert_der().as_ref());
+    }
+
+    #[test]
+    fn identity_debug_hides_the_key() {
+        let id = ServerIdentity::generate().unwrap();
+        let text = format!("{id:?}");
+        assert!(text.contains("<redacted>"), "{text}");
+        assert!(!text.contains("key: ["), "{text}");
+    }
+
+    #[test]
+    fn pem_parsing_roundtrips_and_rejects_garbage() {
+        let (pem, der) = terraform_like_cert();
+        assert_eq!(parse_client_cert_pem(&pem).unwrap(), der);
+        assert!(matches!(
+            parse_client_cert_pem("not a pem"),
+            Err(TlsError::ClientCertPem)
+        ));
+    }
+
+    #[test]
+    fn verifier_accepts_only_the_exact_certificate() {
+        let (_, expected) = terraform_like_cert();
+        let (_, other) = terraform_like_cert();
+        let v = ExactClientCert::new(expected.clone(), crypto_provider());
+        assert!(v.client_auth_mandatory());
+        assert!(v.offer_client_auth());
+        assert!(
+            v.verify_client_cert(&expected, &[], UnixTime::now())
+                .is_ok()
+        );
+        let err = v
+            .verify_client_cert(&other, &[], UnixTime::now())
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure)
+        ));
+    }
+
+    #[test]
+    fn verifier_supports_p521_sha512() {
+        let v = ExactClientCert::new(CertificateDer::from(vec![]), crypto_provider());
+        assert!(
+            v.supported_verify_schemes()
+                .contains(&rustls::SignatureScheme::ECDSA_NISTP521_SHA512)
+        );
+    }
+
+    #[test]
+    fn server_config_offers_h2() {
+        let id = ServerIdentity::generate().unwrap();
+        let (_, client) = terraform_like_cert();
+        let cfg = server_config(&id, client).unwrap();
+        assert_eq!(cfg.alpn_protocols, vec![b"h2".to_vec()]);
+    }
+}
