@@ -231,12 +231,14 @@ where
             .map_err(ServeError::Stdout)?;
         drop(out);
         tracing::info!(address = %addr.address(), "provider serving in debug mode");
-        router
-            .serve_with_incoming_shutdown(incoming, async {
-                let _ = tokio::signal::ctrl_c().await;
+        // Ctrl-C drops the server at once rather than waiting for attached
+        // Terraform connections to drain.
+        tokio::select! {
+            served = router.serve_with_incoming(incoming) => served?,
+            _ = tokio::signal::ctrl_c() => {
                 tracing::info!("interrupted, stopping the provider");
-            })
-            .await?;
+            }
+        }
         return Ok(());
     }
 

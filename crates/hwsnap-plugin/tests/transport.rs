@@ -1,0 +1,583 @@
+//! End-to-end transport tests: this test binary re-executes itself as a
+//! provider (when `HWSNAP_PLUGIN_TEST_CHILD` is set its `main` calls
+//! `hwsnap_plugin::run`), then talks to it the way Terraform does: reads the
+//! handshake line, connects over the unix socket with a Terraform-shaped
+//! P-521 client certificate, and calls health, the provider and Shutdown.
+//!
+//! `harness = false` because libtest would print to the child's stdout,
+//! which must carry nothing but the handshake line.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use hwsnap_plugin::proto::plugin::Empty;
+use hwsnap_plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use hwsnap_plugin::proto::tfplugin6 as tf;
+use hwsnap_plugin::proto::tfplugin6::provider_client::ProviderClient;
+use hwsnap_plugin::proto::tfplugin6::provider_server::Provider;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+use tonic::transport::{Channel, Endpoint, Uri};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+const CHILD_ENV: &str = "HWSNAP_PLUGIN_TEST_CHILD";
+const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+const ADDRESS: &str = "registry.terraform.io/hwsnap/test";
+
+/// The smallest provider: only GetProviderSchema answers, to prove the
+/// provider service is mounted; everything else is the default
+/// `Unimplemented`.
+struct TestProvider;
+
+#[tonic::async_trait]
+impl Provider for TestProvider {
+    async fn get_provider_schema(
+        &self,
+        _request: tonic::Request<tf::get_provider_schema::Request>,
+    ) -> Result<tonic::Response<tf::get_provider_schema::Response>, tonic::Status> {
+        Ok(tonic::Response::new(tf::get_provider_schema::Response {
+            provider: Some(tf::Schema::default()),
+            ..Default::default()
+        }))
+    }
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        return hwsnap_plugin::run(|| TestProvider, ADDRESS);
+    }
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let tests: &[(&str, fn())] = &[
+        ("handshake_line_format", handshake_line_format),
+        ("server_cert_differs_per_start", server_cert_differs_per_start),
+        ("missing_cookie_exits_1", missing_cookie_exits_1),
+        ("protocol_without_6_exits_1", protocol_without_6_exits_1),
+        ("mtls_client_reaches_health_and_provider", mtls_client_reaches_health_and_provider),
+        ("other_client_cert_refused_at_tls", other_client_cert_refused_at_tls),
+        ("no_client_cert_refused_at_tls", no_client_cert_refused_at_tls),
+        ("shutdown_exits_fast_and_removes_socket", shutdown_exits_fast_and_removes_socket),
+        ("sigint_is_ignored", sigint_is_ignored),
+        ("plaintext_without_client_cert", plaintext_without_client_cert),
+        ("debug_mode_prints_reattach_and_stops_on_sigint", debug_mode_prints_reattach_and_stops_on_sigint),
+    ];
+    let mut failed = Vec::new();
+    let mut ran = 0;
+    for (name, test) in tests {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        ran += 1;
+        let result = std::panic::catch_unwind(test);
+        println!("test {name} ... {}", if result.is_ok() { "ok" } else { "FAILED" });
+        if result.is_err() {
+            failed.push(*name);
+        }
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        ran - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        println!("failures: {failed:?}");
+        ExitCode::FAILURE
+    }
+}
+
+// ---- fixtures -------------------------------------------------------------
+
+/// A client identity made the way go-plugin makes Terraform's: self-signed
+/// ECDSA P-521 / SHA-512, CA:TRUE, SAN localhost, EKU client+server.
+struct ClientIdentity {
+    pem: String,
+    cert: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+fn terraform_client_identity() -> ClientIdentity {
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.distinguished_name.push(DnType::OrganizationName, "HashiCorp");
+    params.distinguished_name.push(DnType::CommonName, "localhost");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::KeyAgreement,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ClientAuth,
+        ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    let cert = params.self_signed(&key).unwrap();
+    ClientIdentity {
+        pem: cert.pem(),
+        cert: cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+    }
+}
+
+/// A running provider child process.
+struct Plugin {
+    child: Child,
+    line: String,
+    stdout_rest: mpsc::Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+    _tmp: tempfile::TempDir,
+}
+
+struct Handshake {
+    network: String,
+    address: PathBuf,
+    cert: Option<CertificateDer<'static>>,
+}
+
+impl Plugin {
+    fn start(client_pem: Option<&str>, args: &[&str]) -> Plugin {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args(args)
+            .env(CHILD_ENV, "1")
+            .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+            .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+            .env("TMPDIR", tmp.path())
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
+            .env_remove("PLUGIN_CLIENT_CERT")
+            .env_remove("TF_DISABLE_PLUGIN_TLS")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(pem) = client_pem {
+            cmd.env("PLUGIN_CLIENT_CERT", pem);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (line_tx, line_rx) = mpsc::channel();
+        let (rest_tx, rest_rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let debug = args.contains(&"--debug");
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut first = String::new();
+            if debug {
+                // The banner is several lines; hand over the reattach line.
+                loop {
+                    first.clear();
+                    if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if first.contains("TF_REATTACH_PROVIDERS=") {
+                        break;
+                    }
+                }
+            } else {
+                let _ = reader.read_line(&mut first);
+            }
+            let _ = line_tx.send(first);
+            let mut rest = String::new();
+            let _ = reader.read_to_string(&mut rest);
+            let _ = rest_tx.send(rest);
+        });
+        let line = line_rx.recv_timeout(Duration::from_secs(20)).unwrap_or_default();
+        let plugin = Plugin {
+            child,
+            line,
+            stdout_rest: rest_rx,
+            stderr,
+            _tmp: tmp,
+        };
+        assert!(
+            !plugin.line.is_empty(),
+            "no handshake line; stderr: {}",
+            plugin.stderr()
+        );
+        plugin
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn tmp_dir(&self) -> &Path {
+        self._tmp.path()
+    }
+
+    fn handshake(&self) -> Handshake {
+        let line = self.line.strip_suffix('\n').expect("line ends with a newline");
+        let parts: Vec<&str> = line.split('|').collect();
+        assert!(parts.len() == 5 || parts.len() == 6, "bad line {line:?}");
+        assert_eq!(parts[0], "1");
+        assert_eq!(parts[1], "6");
+        assert_eq!(parts[4], "grpc");
+        let cert = parts.get(5).map(|b64| {
+            assert!(!b64.contains('='), "padded base64 in {line:?}");
+            CertificateDer::from(STANDARD_NO_PAD.decode(b64).expect("standard base64"))
+        });
+        Handshake {
+            network: parts[2].to_owned(),
+            address: PathBuf::from(parts[3]),
+            cert,
+        }
+    }
+
+    fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Stdout after the handshake line, once the process has exited.
+    fn stdout_after_line(&self) -> String {
+        self.stdout_rest
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn client_tls_config(
+    server_cert: &CertificateDer<'static>,
+    identity: Option<&ClientIdentity>,
+) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(server_cert.clone()).unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots);
+    let mut config = match identity {
+        Some(id) => builder
+            .with_client_auth_cert(vec![id.cert.clone()], PrivateKeyDer::Pkcs8(id.key.clone_key()))
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Arc::new(config)
+}
+
+async fn tls_connect(
+    path: &Path,
+    config: Arc<rustls::ClientConfig>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<UnixStream>> {
+    let stream = UnixStream::connect(path).await?;
+    let name = ServerName::try_from("localhost").unwrap();
+    tokio_rustls::TlsConnector::from(config).connect(name, stream).await
+}
+
+async fn channel(path: PathBuf, tls: Option<Arc<rustls::ClientConfig>>) -> Channel {
+    let connector = tower::service_fn(move |_: Uri| {
+        let path = path.clone();
+        let tls = tls.clone();
+        async move {
+            let io: Box<dyn IoStream> = match tls {
+                Some(cfg) => Box::new(tls_connect(&path, cfg).await?),
+                None => Box::new(UnixStream::connect(&path).await?),
+            };
+            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
+        }
+    });
+    Endpoint::try_from("http://localhost")
+        .unwrap()
+        .connect_with_connector(connector)
+        .await
+        .unwrap()
+}
+
+trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> IoStream for T {}
+
+async fn health(channel: Channel) -> Result<i32, tonic::Status> {
+    let resp = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: "plugin".into(),
+        })
+        .await?;
+    Ok(resp.into_inner().status)
+}
+
+/// What a client sees after its TLS handshake: the server's first bytes (an
+/// h2 SETTINGS frame when accepted) or an error / EOF when refused.
+async fn first_bytes(path: &Path, config: Arc<rustls::ClientConfig>) -> Result<usize, String> {
+    let mut tls = tls_connect(path, config).await.map_err(|e| e.to_string())?;
+    // h2 client preface, so a healthy server answers with SETTINGS.
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut buf = [0u8; 64];
+    match tokio::time::timeout(Duration::from_secs(5), tls.read(&mut buf)).await {
+        Ok(Ok(0)) => Err("eof".into()),
+        Ok(Ok(n)) => Ok(n),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timeout".into()),
+    }
+}
+
+// ---- tests ----------------------------------------------------------------
+
+fn handshake_line_format() {
+    let id = terraform_client_identity();
+    let mut plugin = Plugin::start(Some(&id.pem), &[]);
+    let hs = plugin.handshake();
+    assert_eq!(hs.network, "unix");
+    assert!(hs.address.starts_with(plugin.tmp_dir()), "{:?}", hs.address);
+    assert!(hs.address.exists());
+    let cert = hs.cert.expect("certificate field in TLS mode");
+    // The certificate parses and names localhost.
+    let (_, parsed) = x509_parse(&cert);
+    assert!(parsed.contains("localhost"));
+    shutdown(&hs.address, client_tls_config(&cert, Some(&id)));
+    plugin.wait_exit(Duration::from_secs(2)).expect("exited");
+    assert_eq!(plugin.stdout_after_line(), "", "stdout must carry only the line");
+}
+
+/// Minimal check that the DER is an X.509 certificate naming `localhost`
+/// (the SAN is stored as plain ASCII inside the DER).
+fn x509_parse(cert: &CertificateDer<'_>) -> (usize, String) {
+    assert_eq!(cert.as_ref()[0], 0x30, "DER SEQUENCE");
+    (cert.len(), String::from_utf8_lossy(cert.as_ref()).into_owned())
+}
+
+fn server_cert_differs_per_start() {
+    let id = terraform_client_identity();
+    let a = Plugin::start(Some(&id.pem), &[]);
+    let b = Plugin::start(Some(&id.pem), &[]);
+    assert_ne!(a.handshake().cert, b.handshake().cert);
+    assert_ne!(a.handshake().address, b.handshake().address);
+}
+
+fn run_to_exit(envs: &[(&str, &str)], remove: &[&str]) -> (Option<i32>, String, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env(CHILD_ENV, "1").env("TMPDIR", tmp.path());
+    for k in remove {
+        cmd.env_remove(k);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "no socket may be left behind"
+    );
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn missing_cookie_exits_1() {
+    let (code, stdout, stderr) = run_to_exit(&[], &["TF_PLUGIN_MAGIC_COOKIE"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("plugin"), "{stderr}");
+    assert!(stderr.contains("terraform"), "{stderr}");
+    assert!(stderr.lines().count() <= 2, "short message: {stderr}");
+}
+
+fn protocol_without_6_exits_1() {
+    let (code, stdout, stderr) = run_to_exit(
+        &[
+            ("TF_PLUGIN_MAGIC_COOKIE", COOKIE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "4,5"),
+        ],
+        &["PLUGIN_CLIENT_CERT"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("protocol 6"), "{stderr}");
+}
+
+fn mtls_client_reaches_health_and_provider() {
+    let id = terraform_client_identity();
+    let plugin = Plugin::start(Some(&id.pem), &[]);
+    let hs = plugin.handshake();
+    let cert = hs.cert.clone().unwrap();
+    runtime().block_on(async {
+        let ch = channel(hs.address.clone(), Some(client_tls_config(&cert, Some(&id)))).await;
+        assert_eq!(health(ch.clone()).await.unwrap(), ServingStatus::Serving as i32);
+        let schema = ProviderClient::new(ch.clone())
+            .get_provider_schema(tf::get_provider_schema::Request {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(schema.provider.is_some());
+        let unimplemented = ProviderClient::new(ch)
+            .call_function(tf::call_function::Request::default())
+            .await
+            .unwrap_err();
+        assert_eq!(unimplemented.code(), tonic::Code::Unimplemented);
+    });
+}
+
+fn other_client_cert_refused_at_tls() {
+    let id = terraform_client_identity();
+    let stranger = terraform_client_identity();
+    let plugin = Plugin::start(Some(&id.pem), &[]);
+    let hs = plugin.handshake();
+    let cert = hs.cert.clone().unwrap();
+    runtime().block_on(async {
+        // Control: the expected certificate gets h2 bytes back.
+        let ok = first_bytes(&hs.address, client_tls_config(&cert, Some(&id))).await;
+        assert!(ok.is_ok(), "{ok:?}");
+        let refused = first_bytes(&hs.address, client_tls_config(&cert, Some(&stranger))).await;
+        assert!(refused.is_err(), "a stranger got {refused:?}");
+    });
+    assert!(plugin.stderr().contains("TLS handshake refused"), "{}", plugin.stderr());
+}
+
+fn no_client_cert_refused_at_tls() {
+    let id = terraform_client_identity();
+    let plugin = Plugin::start(Some(&id.pem), &[]);
+    let hs = plugin.handshake();
+    let cert = hs.cert.clone().unwrap();
+    runtime().block_on(async {
+        let refused = first_bytes(&hs.address, client_tls_config(&cert, None)).await;
+        assert!(refused.is_err(), "no-cert client got {refused:?}");
+        // A plaintext gRPC client gets nowhere either.
+        let plain = tokio::time::timeout(Duration::from_secs(5), async {
+            let ch = channel(hs.address.clone(), None).await;
+            health(ch).await
+        })
+        .await;
+        assert!(!matches!(plain, Ok(Ok(_))), "plaintext reached health");
+    });
+}
+
+fn shutdown(path: &Path, tls: Arc<rustls::ClientConfig>) -> Instant {
+    runtime().block_on(async {
+        let ch = channel(path.to_owned(), Some(tls)).await;
+        let started = Instant::now();
+        // The reply may or may not arrive before the process is gone.
+        let _ = GrpcControllerClient::new(ch).shutdown(Empty {}).await;
+        started
+    })
+}
+
+fn shutdown_exits_fast_and_removes_socket() {
+    let id = terraform_client_identity();
+    let mut plugin = Plugin::start(Some(&id.pem), &[]);
+    let hs = plugin.handshake();
+    let cert = hs.cert.clone().unwrap();
+    assert!(hs.address.exists());
+    let started = shutdown(&hs.address, client_tls_config(&cert, Some(&id)));
+    let status = plugin.wait_exit(Duration::from_secs(2)).expect("process exited");
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(100), "exit took {took:?}");
+    assert_eq!(status.code(), Some(0));
+    assert!(!hs.address.exists(), "socket file left behind");
+}
+
+fn sigint(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn sigint_is_ignored() {
+    let id = terraform_client_identity();
+    let mut plugin = Plugin::start(Some(&id.pem), &[]);
+    let hs = plugin.handshake();
+    let cert = hs.cert.clone().unwrap();
+    sigint(plugin.child.id());
+    assert!(plugin.wait_exit(Duration::from_millis(300)).is_none(), "SIGINT killed it");
+    runtime().block_on(async {
+        let ch = channel(hs.address.clone(), Some(client_tls_config(&cert, Some(&id)))).await;
+        assert_eq!(health(ch).await.unwrap(), ServingStatus::Serving as i32);
+    });
+}
+
+fn plaintext_without_client_cert() {
+    let plugin = Plugin::start(None, &[]);
+    let hs = plugin.handshake();
+    assert!(hs.cert.is_none(), "line: {:?}", plugin.line);
+    runtime().block_on(async {
+        let ch = channel(hs.address.clone(), None).await;
+        assert_eq!(health(ch).await.unwrap(), ServingStatus::Serving as i32);
+    });
+}
+
+fn debug_mode_prints_reattach_and_stops_on_sigint() {
+    let mut plugin = Plugin::start(None, &["--debug"]);
+    let line = plugin.line.trim().to_owned();
+    let json = line
+        .split_once("TF_REATTACH_PROVIDERS='")
+        .and_then(|(_, rest)| rest.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("no reattach value in {line:?}"));
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let p = &v[ADDRESS];
+    assert_eq!(p["Protocol"], "grpc");
+    assert_eq!(p["ProtocolVersion"], 6);
+    assert_eq!(p["Pid"], plugin.child.id());
+    assert_eq!(p["Test"], true);
+    assert_eq!(p["Addr"]["Network"], "unix");
+    let path = PathBuf::from(p["Addr"]["String"].as_str().unwrap());
+    runtime().block_on(async {
+        let ch = channel(path.clone(), None).await;
+        assert_eq!(health(ch.clone()).await.unwrap(), ServingStatus::Serving as i32);
+        // Shutdown does not end a debug server.
+        let _ = GrpcControllerClient::new(ch.clone()).shutdown(Empty {}).await;
+        assert_eq!(health(ch).await.unwrap(), ServingStatus::Serving as i32);
+    });
+    sigint(plugin.child.id());
+    let status = plugin.wait_exit(Duration::from_secs(5)).expect("stopped on SIGINT");
+    assert_eq!(status.code(), Some(0));
+    assert!(!path.exists(), "socket left behind");
+}
