@@ -1,0 +1,110 @@
+//! [`Config`]: everything a [`crate::Client`] needs, with defaults; its
+//! `Debug` never shows the secret key or security token.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::endpoint::DEFAULT_CLOUD;
+use crate::retry::RetryTiming;
+
+/// Per-service endpoint overrides; `None` means the region's default host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    pub dws: Option<String>,
+    pub css: Option<String>,
+    pub iam: Option<String>,
+}
+
+/// Client configuration. Build with [`Config::new`] and adjust fields.
+#[derive(Clone)]
+pub struct Config {
+    pub region: String,
+    pub credentials: hwsnap_sign::Credentials,
+    /// When `None`, resolved once through IAM from the region.
+    pub project_id: Option<String>,
+    /// Cloud domain, default `myhuaweicloud.com`.
+    pub cloud: String,
+    pub endpoints: Endpoints,
+    /// Skip TLS certificate verification (logged as a warning).
+    pub insecure: bool,
+    /// Retries after the first attempt for retryable failures.
+    pub max_retries: u32,
+    pub retry: RetryTiming,
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+/// The default `User-Agent`.
+pub fn default_user_agent() -> String {
+    format!("terraform-provider-hwsnap/{}", env!("CARGO_PKG_VERSION"))
+}
+
+impl Config {
+    /// A configuration with defaults: default cloud, no overrides, TLS
+    /// verified, 5 retries (1 s base, 30 s cap), 10 s connect and 60 s request
+    /// timeouts.
+    pub fn new(region: impl Into<String>, credentials: hwsnap_sign::Credentials) -> Self {
+        Config {
+            region: region.into(),
+            credentials,
+            project_id: None,
+            cloud: DEFAULT_CLOUD.to_owned(),
+            endpoints: Endpoints::default(),
+            insecure: false,
+            max_retries: 5,
+            retry: RetryTiming::default(),
+            user_agent: default_user_agent(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("region", &self.region)
+            .field("access_key", &self.credentials.access_key)
+            .field("secret_key", &"<redacted>")
+            .field(
+                "security_token",
+                &self.credentials.security_token().map(|_| "<redacted>"),
+            )
+            .field("project_id", &self.project_id)
+            .field("cloud", &self.cloud)
+            .field("endpoints", &self.endpoints)
+            .field("insecure", &self.insecure)
+            .field("max_retries", &self.max_retries)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let creds = hwsnap_sign::Credentials::new("AKVISIBLE", "super-secret-key")
+            .with_security_token("token-secret-value");
+        let config = Config::new("ap-southeast-1", creds);
+        let text = format!("{config:?}");
+        assert!(text.contains("AKVISIBLE"));
+        assert!(!text.contains("super-secret-key"), "{text}");
+        assert!(!text.contains("token-secret-value"), "{text}");
+    }
+
+    #[test]
+    fn defaults() {
+        let config = Config::new("r", hwsnap_sign::Credentials::new("a", "s"));
+        assert_eq!(config.cloud, "myhuaweicloud.com");
+        assert!(config.user_agent.starts_with("terraform-provider-hwsnap/"));
+        assert!(!config.insecure);
+        assert_eq!(config.max_retries, 5);
+    }
+}

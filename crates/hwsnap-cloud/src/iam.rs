@@ -1,0 +1,124 @@
+//! IAM: resolving the project id of a region (`GET /v3/projects?name=`).
+
+use reqwest::Method;
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::endpoint::Service;
+use crate::error::{Error, OpKind, Operation};
+use crate::transport::{Call, Transport};
+use crate::wire;
+
+/// An IAM project (one per region per account).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Project {
+    #[serde(deserialize_with = "wire::string")]
+    pub id: String,
+    #[serde(default, deserialize_with = "wire::string")]
+    pub name: String,
+    #[serde(default, deserialize_with = "wire::opt_string")]
+    pub domain_id: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct ProjectsEnvelope {
+    #[serde(default)]
+    projects: Option<Vec<Project>>,
+}
+
+/// Finds the project named `region`; none (or several) is a
+/// [`Error::Config`] on `region`.
+pub(crate) async fn resolve_project_id(
+    transport: &Transport,
+    region: &str,
+    cancel: &CancellationToken,
+) -> Result<String, Error> {
+    let op = Operation::new(
+        OpKind::List,
+        format!("look up the IAM project of region {region}"),
+        format!("IAM project {region}"),
+    );
+    let call = Call {
+        op: &op,
+        method: Method::GET,
+        service: Service::Iam,
+        segments: vec!["v3", "projects"],
+        query: vec![("name".to_owned(), region.to_owned())],
+        body: None,
+    };
+    let envelope: ProjectsEnvelope = transport.execute_json(&call, cancel).await?;
+    pick_project(envelope.projects.unwrap_or_default(), region)
+}
+
+fn pick_project(projects: Vec<Project>, region: &str) -> Result<String, Error> {
+    let matching: Vec<Project> = projects
+        .into_iter()
+        .filter(|p| p.name == region && p.enabled != Some(false) && !p.id.is_empty())
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(Error::config(
+            "region",
+            format!(
+                "IAM has no project named {region:?}: the region is wrong or these credentials cannot see it; set project_id to skip the lookup"
+            ),
+        )),
+        several => Err(Error::config(
+            "region",
+            format!(
+                "IAM returned {} projects named {region:?}; set project_id explicitly",
+                several.len()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(id: &str, name: &str, enabled: Option<bool>) -> Project {
+        Project {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            domain_id: None,
+            enabled,
+        }
+    }
+
+    #[test]
+    fn picks_the_one_matching_project() {
+        let out = pick_project(
+            vec![
+                project("a", "ap-southeast-1_sub", Some(true)),
+                project("b", "ap-southeast-1", Some(true)),
+            ],
+            "ap-southeast-1",
+        );
+        assert_eq!(out, Ok("b".to_owned()));
+    }
+
+    #[test]
+    fn none_or_disabled_is_a_region_error() {
+        let out = pick_project(
+            vec![project("b", "ap-southeast-1", Some(false))],
+            "ap-southeast-1",
+        );
+        assert!(matches!(out, Err(Error::Config { ref field, .. }) if field == "region"));
+        let out = pick_project(Vec::new(), "x");
+        assert!(
+            matches!(out, Err(Error::Config { ref reason, .. }) if reason.contains("project_id"))
+        );
+    }
+
+    #[test]
+    fn projects_decode() -> Result<(), serde_json::Error> {
+        let env: ProjectsEnvelope = serde_json::from_str(
+            r#"{"projects":[{"id":"0123","name":"ap-southeast-1","domain_id":"d","enabled":true,"links":{}}],"links":{}}"#,
+        )?;
+        assert_eq!(env.projects.map(|p| p.len()), Some(1));
+        Ok(())
+    }
+}

@@ -1,0 +1,648 @@
+//! The client against the real emulator, started in-process on port 0: every
+//! operation's happy path, IAM project resolution, each retry path through
+//! fault injection, no retry on bad credentials, and the lost-response create.
+
+use std::time::{Duration, Instant};
+
+use hwsnap_cloud::{
+    CancellationToken, Client, Config, CreateCssSnapshot, CreateDwsSnapshot, CssStatus, DwsStatus,
+    Endpoints, Error, RetryTiming,
+};
+use serde_json::{Value, json};
+
+const AK: &str = "HPUAEXAMPLEAK0000001";
+const SK: &str = "exampleSecretKey0123456789abcdefghijklmn";
+const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+struct Env {
+    emulator: hwsnap_emulator::Running,
+    control: reqwest::Client,
+    dws_cluster: String,
+    css_cluster: String,
+}
+
+async fn start() -> Result<Env, Box<dyn std::error::Error>> {
+    let emulator = hwsnap_emulator::spawn(hwsnap_emulator::Config {
+        create_seconds: 0.0,
+        ..hwsnap_emulator::Config::default()
+    })
+    .await?;
+    let dws_cluster = emulator
+        .dws_clusters
+        .first()
+        .cloned()
+        .ok_or("no DWS cluster")?;
+    let css_cluster = emulator
+        .css_clusters
+        .first()
+        .cloned()
+        .ok_or("no CSS cluster")?;
+    Ok(Env {
+        emulator,
+        control: reqwest::Client::new(),
+        dws_cluster,
+        css_cluster,
+    })
+}
+
+impl Env {
+    fn config(&self, ak: &str, sk: &str) -> Config {
+        let base = self.emulator.base_url.clone();
+        let mut config = Config::new("ap-southeast-1", hwsnap_sign::Credentials::new(ak, sk));
+        config.endpoints = Endpoints {
+            dws: Some(base.clone()),
+            css: Some(base.clone()),
+            iam: Some(base),
+        };
+        config.max_retries = 4;
+        config.retry = RetryTiming::fast();
+        config.request_timeout = Duration::from_secs(10);
+        config
+    }
+
+    fn client(&self) -> Result<Client, Error> {
+        Client::new(self.config(AK, SK))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/_emulator/{path}",
+            self.emulator.base_url.trim_end_matches('/')
+        )
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value, Box<dyn std::error::Error>> {
+        let r = self.control.post(self.url(path)).json(&body).send().await?;
+        let status = r.status();
+        let text = r.text().await?;
+        if !status.is_success() {
+            return Err(format!("control POST {path}: {status} {text}").into());
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn fault(&self, rule: Value) -> TestResult {
+        self.post("faults", rule).await.map(|_| ())
+    }
+
+    async fn requests(&self) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+        let v: Value = self
+            .control
+            .get(self.url("requests"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok(v.as_array().cloned().unwrap_or_default())
+    }
+
+    async fn clear_requests(&self) -> TestResult {
+        self.control.delete(self.url("requests")).send().await?;
+        Ok(())
+    }
+
+    async fn state(&self) -> Result<Value, Box<dyn std::error::Error>> {
+        Ok(self
+            .control
+            .get(self.url("state"))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    async fn dws_snapshot_count(&self) -> Result<usize, Box<dyn std::error::Error>> {
+        Ok(self.state().await?["dws_snapshots"]
+            .as_array()
+            .map_or(0, Vec::len))
+    }
+
+    async fn css_snapshot_count(&self) -> Result<usize, Box<dyn std::error::Error>> {
+        Ok(self.state().await?["css_snapshots"]
+            .as_array()
+            .map_or(0, Vec::len))
+    }
+}
+
+fn dws_req(env: &Env, name: &str, description: Option<&str>) -> CreateDwsSnapshot {
+    CreateDwsSnapshot {
+        name: name.to_owned(),
+        cluster_id: env.dws_cluster.clone(),
+        description: description.map(str::to_owned),
+    }
+}
+
+fn faults_of(requests: &[Value]) -> Vec<Option<String>> {
+    requests
+        .iter()
+        .map(|r| r["fault"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn iam_resolves_project_once() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    assert_eq!(client.project_id(&cancel).await?, PROJECT);
+    assert_eq!(client.clone().project_id(&cancel).await?, PROJECT);
+    client.dws().list_snapshots(&cancel).await?;
+    let log = env.requests().await?;
+    let iam: Vec<_> = log.iter().filter(|r| r["service"] == "iam").collect();
+    assert_eq!(iam.len(), 1, "{log:?}");
+    assert_eq!(iam[0]["path"], "/v3/projects");
+    assert_eq!(iam[0]["status"], 200);
+    Ok(())
+}
+
+#[tokio::test]
+async fn wrong_region_is_a_config_error() -> TestResult {
+    let env = start().await?;
+    let mut config = env.config(AK, SK);
+    config.region = "xx-nowhere-1".to_owned();
+    let client = Client::new(config)?;
+    let err = client.project_id(&CancellationToken::new()).await.err();
+    assert!(
+        matches!(err, Some(Error::Config { ref field, .. }) if field == "region"),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn dws_happy_path() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    let _guard = client.lock_cluster(&env.dws_cluster).await;
+    let created = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "nightly-1", Some("first")), &cancel)
+        .await?;
+    assert!(!created.adopted);
+
+    let shown = client.dws().show_snapshot(&created.id, &cancel).await?;
+    assert_eq!(shown.id, created.id);
+    assert_eq!(shown.name, "nightly-1");
+    assert_eq!(shown.description.as_deref(), Some("first"));
+    assert_eq!(shown.cluster_id.as_deref(), Some(env.dws_cluster.as_str()));
+    assert!(
+        matches!(shown.status, DwsStatus::Available | DwsStatus::Creating),
+        "{:?}",
+        shown.status
+    );
+    assert!(shown.started.is_some());
+
+    let all = client.dws().list_snapshots(&cancel).await?;
+    assert!(all.iter().any(|s| s.id == created.id));
+    let mine = client
+        .dws()
+        .list_cluster_snapshots(&env.dws_cluster, &cancel)
+        .await?;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].id, created.id);
+
+    client.dws().delete_snapshot(&created.id, &cancel).await?;
+    let gone = client.dws().show_snapshot(&created.id, &cancel).await.err();
+    assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
+    let again = client
+        .dws()
+        .delete_snapshot(&created.id, &cancel)
+        .await
+        .err();
+    assert!(again.as_ref().is_some_and(Error::is_not_found), "{again:?}");
+    assert_eq!(env.dws_snapshot_count().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn dws_missing_things_are_not_found() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    let err = client
+        .dws()
+        .show_snapshot("7d3bc8f4-0000-4000-8000-000000000000", &cancel)
+        .await
+        .err();
+    assert!(err.as_ref().is_some_and(Error::is_not_found), "{err:?}");
+    let err = client
+        .dws()
+        .list_cluster_snapshots("7d3bc8f4-0000-4000-8000-000000000001", &cancel)
+        .await
+        .err();
+    assert!(err.as_ref().is_some_and(Error::is_not_found), "{err:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn dws_cluster_listing_follows_pagination() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    for i in 0..103 {
+        client
+            .dws()
+            .create_snapshot(&dws_req(&env, &format!("snap-{i:03}"), None), &cancel)
+            .await?;
+    }
+    env.clear_requests().await?;
+    let listed = client
+        .dws()
+        .list_cluster_snapshots(&env.dws_cluster, &cancel)
+        .await?;
+    assert_eq!(listed.len(), 103);
+    let ids: std::collections::HashSet<_> = listed.iter().map(|s| s.id.clone()).collect();
+    assert_eq!(ids.len(), 103);
+    let pages = env.requests().await?;
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn css_happy_path() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    let req = CreateCssSnapshot {
+        name: "css-snap-1".to_owned(),
+        description: Some("logs".to_owned()),
+        indices: Some("logs-*".to_owned()),
+    };
+    let created = client
+        .css()
+        .create_snapshot(&env.css_cluster, &req, &cancel)
+        .await?;
+    assert!(!created.adopted);
+    let listed = client
+        .css()
+        .list_snapshots(&env.css_cluster, &cancel)
+        .await?;
+    assert_eq!(listed.len(), 1);
+    let found = client
+        .css()
+        .find_snapshot(&env.css_cluster, &created.id, &cancel)
+        .await?;
+    assert_eq!(found.name, "css-snap-1");
+    assert_eq!(found.indices.as_deref(), Some("logs-*"));
+    assert_eq!(found.description.as_deref(), Some("logs"));
+    assert!(
+        matches!(found.status, CssStatus::Completed | CssStatus::Building),
+        "{:?}",
+        found.status
+    );
+    assert!(found.start_time.is_some());
+
+    client
+        .css()
+        .delete_snapshot(&env.css_cluster, &created.id, &cancel)
+        .await?;
+    let gone = client
+        .css()
+        .find_snapshot(&env.css_cluster, &created.id, &cancel)
+        .await
+        .err();
+    assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
+    let missing_cluster = client
+        .css()
+        .find_snapshot("5b1e0c8d-0000-4000-8000-000000000000", &created.id, &cancel)
+        .await
+        .err();
+    assert!(
+        missing_cluster.as_ref().is_some_and(Error::is_not_found),
+        "{missing_cluster:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_never_retried() -> TestResult {
+    let env = start().await?;
+    let mut config = env.config(AK, "not-the-secret-key-at-all");
+    config.project_id = Some(PROJECT.to_owned());
+    let client = Client::new(config)?;
+    let err = client
+        .dws()
+        .list_snapshots(&CancellationToken::new())
+        .await
+        .err();
+    assert!(
+        matches!(err, Some(Error::Auth { status: 401, .. })),
+        "{err:?}"
+    );
+    let text = err.map(|e| e.to_string()).unwrap_or_default();
+    assert!(text.contains("check access_key and secret_key"), "{text}");
+    assert!(!text.contains("not-the-secret-key-at-all"), "{text}");
+    assert_eq!(env.requests().await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn throttle_honours_retry_after() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    client.project_id(&cancel).await?;
+    env.fault(json!({"path": "/snapshots$", "method": "GET", "kind": "throttle", "count": 1, "retry_after": 1}))
+        .await?;
+    env.clear_requests().await?;
+    let started = Instant::now();
+    client.dws().list_snapshots(&cancel).await?;
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+    let log = env.requests().await?;
+    assert_eq!(
+        faults_of(&log),
+        vec![Some("throttle".to_owned()), None],
+        "{log:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn throttling_that_never_ends_gives_throttled() -> TestResult {
+    let env = start().await?;
+    let mut config = env.config(AK, SK);
+    config.project_id = Some(PROJECT.to_owned());
+    config.max_retries = 2;
+    let client = Client::new(config)?;
+    env.fault(json!({"path": "snapshots", "kind": "throttle"}))
+        .await?;
+    let err = client
+        .dws()
+        .list_snapshots(&CancellationToken::new())
+        .await
+        .err();
+    assert!(matches!(err, Some(Error::Throttled { .. })), "{err:?}");
+    assert!(
+        err.as_ref().and_then(Error::request_id).is_some(),
+        "{err:?}"
+    );
+    assert_eq!(env.requests().await?.len(), 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn html_500_is_retried() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    client.project_id(&cancel).await?;
+    env.fault(json!({"path": "index_snapshots$", "kind": "html500", "count": 2}))
+        .await?;
+    env.clear_requests().await?;
+    let listed = client
+        .css()
+        .list_snapshots(&env.css_cluster, &cancel)
+        .await?;
+    assert!(listed.is_empty());
+    let log = env.requests().await?;
+    assert_eq!(
+        faults_of(&log),
+        vec![Some("html500".to_owned()), Some("html500".to_owned()), None]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn html_500_error_reads_well_when_retries_run_out() -> TestResult {
+    let env = start().await?;
+    let mut config = env.config(AK, SK);
+    config.project_id = Some(PROJECT.to_owned());
+    config.max_retries = 1;
+    let client = Client::new(config)?;
+    env.fault(json!({"path": "snapshots", "kind": "html500"}))
+        .await?;
+    let err = client
+        .dws()
+        .list_snapshots(&CancellationToken::new())
+        .await
+        .err();
+    assert!(
+        matches!(err, Some(Error::Api { status: 500, .. })),
+        "{err:?}"
+    );
+    let text = err.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        text.starts_with("list DWS snapshots failed (HTTP 500, 500 Internal Server Error"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn unavailable_is_retried() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    env.fault(json!({"path": "/v3/projects", "kind": "unavailable", "count": 1}))
+        .await?;
+    assert_eq!(client.project_id(&cancel).await?, PROJECT);
+    let log = env.requests().await?;
+    assert_eq!(faults_of(&log), vec![Some("unavailable".to_owned()), None]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn dropped_connection_before_read_is_retried() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    let created = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "snap-a", None), &cancel)
+        .await?;
+    env.fault(json!({"path": "/snapshots/", "method": "GET", "kind": "drop_before", "count": 1}))
+        .await?;
+    let shown = client.dws().show_snapshot(&created.id, &cancel).await?;
+    assert_eq!(shown.id, created.id);
+    Ok(())
+}
+
+#[tokio::test]
+async fn dropped_create_before_it_happened_is_created_once() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    client.project_id(&cancel).await?;
+    env.fault(json!({"path": "/snapshots$", "method": "POST", "kind": "drop_before", "count": 1}))
+        .await?;
+    env.clear_requests().await?;
+    let created = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "snap-b", Some("d")), &cancel)
+        .await?;
+    assert!(!created.adopted);
+    assert_eq!(env.dws_snapshot_count().await?, 1);
+    let log = env.requests().await?;
+    let methods: Vec<_> = log
+        .iter()
+        .map(|r| r["method"].as_str().unwrap_or(""))
+        .collect();
+    // create (dropped), name lookup, create again.
+    assert_eq!(methods, vec!["POST", "GET", "POST"], "{log:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn lost_create_response_adopts_the_snapshot() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    client.project_id(&cancel).await?;
+    env.fault(json!({"path": "/snapshots$", "method": "POST", "kind": "drop_after", "count": 1}))
+        .await?;
+    let created = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "Lost-Answer", Some("kept")), &cancel)
+        .await?;
+    assert!(created.adopted);
+    let state = env.state().await?;
+    let snapshots = state["dws_snapshots"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(snapshots.len(), 1, "{state}");
+    assert_eq!(snapshots[0]["id"].as_str(), Some(created.id.as_str()));
+    Ok(())
+}
+
+#[tokio::test]
+async fn lost_css_create_response_adopts_the_snapshot() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    client.project_id(&cancel).await?;
+    env.fault(
+        json!({"path": "index_snapshot$", "method": "POST", "kind": "drop_after", "count": 1}),
+    )
+    .await?;
+    let req = CreateCssSnapshot {
+        name: "css-lost".to_owned(),
+        description: None,
+        indices: None,
+    };
+    let created = client
+        .css()
+        .create_snapshot(&env.css_cluster, &req, &cancel)
+        .await?;
+    assert!(created.adopted);
+    assert_eq!(env.css_snapshot_count().await?, 1);
+    let found = client
+        .css()
+        .find_snapshot(&env.css_cluster, &created.id, &cancel)
+        .await?;
+    assert_eq!(found.name, "css-lost");
+    Ok(())
+}
+
+#[tokio::test]
+async fn create_rerun_adopts_same_description_and_refuses_another() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    let first = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "rerun-1", Some("same")), &cancel)
+        .await?;
+    // Names are unique per cluster case-insensitively.
+    let again = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "RERUN-1", Some("same")), &cancel)
+        .await?;
+    assert_eq!(again.id, first.id);
+    assert!(again.adopted);
+    let other = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "rerun-1", Some("different")), &cancel)
+        .await
+        .err();
+    assert!(
+        matches!(other, Some(Error::AlreadyExists { ref existing_id, .. }) if *existing_id == first.id),
+        "{other:?}"
+    );
+    assert_eq!(env.dws_snapshot_count().await?, 1);
+
+    let css_req = CreateCssSnapshot {
+        name: "rerun-css".to_owned(),
+        description: Some("x".to_owned()),
+        indices: None,
+    };
+    let a = client
+        .css()
+        .create_snapshot(&env.css_cluster, &css_req, &cancel)
+        .await?;
+    let b = client
+        .css()
+        .create_snapshot(&env.css_cluster, &css_req, &cancel)
+        .await?;
+    assert_eq!((b.id.as_str(), b.adopted), (a.id.as_str(), true));
+    Ok(())
+}
+
+#[tokio::test]
+async fn garbage_answer_is_a_decode_error() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    client.project_id(&cancel).await?;
+    env.fault(json!({"path": "/snapshots$", "method": "GET", "kind": "garbage", "count": 1}))
+        .await?;
+    let err = client.dws().list_snapshots(&cancel).await.err();
+    assert!(matches!(err, Some(Error::Decode { .. })), "{err:?}");
+    assert!(
+        err.map(|e| e.to_string())
+            .unwrap_or_default()
+            .starts_with("list DWS snapshots failed")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn cancellation_is_prompt() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    client.project_id(&cancel).await?;
+    env.fault(json!({"path": "snapshots", "kind": "latency", "latency_ms": 5000}))
+        .await?;
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        trigger.cancel();
+    });
+    let started = Instant::now();
+    let err = client.dws().list_snapshots(&cancel).await.err();
+    assert_eq!(err, Some(Error::Cancelled));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    Ok(())
+}
+
+#[tokio::test]
+async fn busy_cluster_is_retried_until_free() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    env.post("settings", json!({"create_seconds": 0.3})).await?;
+    let first = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "busy-1", None), &cancel)
+        .await?;
+    // Deleting a snapshot still being created is refused as busy, then works.
+    let mut config = env.config(AK, SK);
+    config.retry = RetryTiming {
+        base: Duration::from_millis(100),
+        max: Duration::from_millis(200),
+        max_retry_after: Duration::from_secs(1),
+    };
+    config.max_retries = 10;
+    let patient = Client::new(config)?;
+    patient.dws().delete_snapshot(&first.id, &cancel).await?;
+    assert_eq!(env.dws_snapshot_count().await?, 0);
+    Ok(())
+}
