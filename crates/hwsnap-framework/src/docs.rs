@@ -1,0 +1,168 @@
+//! Registry-style reference docs generated from schema descriptions, so the
+//! committed docs cannot drift from the schema (a test compares them).
+
+use std::fmt::Write;
+
+use hwsnap_cty::Type;
+
+use crate::schema::{Attribute, Block, Nesting, Schema};
+
+/// Marks the start of the generated part of a docs page.
+pub const BEGIN: &str =
+    "<!-- schema: generated from the provider's schema; do not edit by hand -->";
+/// Marks the end of the generated part of a docs page.
+pub const END: &str = "<!-- end of generated schema -->";
+
+fn type_label(ty: &Type) -> String {
+    match ty {
+        Type::String => "String".into(),
+        Type::Number => "Number".into(),
+        Type::Bool => "Boolean".into(),
+        Type::Dynamic => "Dynamic".into(),
+        Type::List(t) => format!("List of {}", type_label(t)),
+        Type::Set(t) => format!("Set of {}", type_label(t)),
+        Type::Map(t) => format!("Map of {}", type_label(t)),
+        Type::Object { .. } => "Object".into(),
+        Type::Tuple(_) => "Tuple".into(),
+    }
+}
+
+fn attribute_line(out: &mut String, a: &Attribute) {
+    let mut flags = vec![type_label(&a.ty), a.mode.label().to_string()];
+    if a.sensitive {
+        flags.push("Sensitive".into());
+    }
+    let mut text = a.description.trim().to_string();
+    for v in &a.validators {
+        let d = v.description();
+        if !d.is_empty() {
+            text.push_str(&format!(" Rule: {d}."));
+        }
+    }
+    for m in &a.plan_modifiers {
+        let d = m.description();
+        if !d.is_empty() {
+            text.push(' ');
+            text.push_str(&d);
+        }
+    }
+    let _ = writeln!(out, "- `{}` ({}) {}", a.name, flags.join(", "), text.trim());
+}
+
+fn nested_sections(out: &mut String, block: &Block) {
+    for nb in &block.blocks {
+        let _ = writeln!(out, "\n### Nested block `{}`\n", nb.name);
+        let many = match nb.nesting {
+            Nesting::Single => "at most once",
+            Nesting::List | Nesting::Set => "any number of times",
+        };
+        let _ = writeln!(out, "{} May appear {many}.\n", nb.block.description.trim());
+        for a in &nb.block.attributes {
+            attribute_line(out, a);
+        }
+        nested_sections(out, &nb.block);
+    }
+}
+
+/// The "Argument Reference" and "Attribute Reference" sections of a schema,
+/// wrapped in the [`BEGIN`]/[`END`] markers.
+pub fn reference(schema: &Schema) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{BEGIN}\n");
+    let args: Vec<&Attribute> = schema
+        .block
+        .attributes
+        .iter()
+        .filter(|a| a.mode.is_required() || a.mode.is_optional())
+        .collect();
+    let attrs: Vec<&Attribute> = schema
+        .block
+        .attributes
+        .iter()
+        .filter(|a| a.mode.is_computed())
+        .collect();
+    let _ = writeln!(out, "## Argument Reference\n");
+    for a in args {
+        attribute_line(&mut out, a);
+    }
+    for nb in &schema.block.blocks {
+        let _ = writeln!(
+            out,
+            "- `{}` (Block) {} See below.",
+            nb.name,
+            nb.block.description.trim()
+        );
+    }
+    nested_sections(&mut out, &schema.block);
+    if !attrs.is_empty() {
+        let _ = writeln!(out, "\n## Attribute Reference\n");
+        let _ = writeln!(
+            out,
+            "In addition to the arguments above, these attributes are exported:\n"
+        );
+        for a in attrs {
+            attribute_line(&mut out, a);
+        }
+    }
+    let _ = write!(out, "\n{END}");
+    out
+}
+
+/// The generated part of a committed page, if it has the markers.
+pub fn generated_part(page: &str) -> Option<&str> {
+    let start = page.find(BEGIN)?;
+    let end = page[start..].find(END)? + start + END.len();
+    Some(&page[start..end])
+}
+
+/// The page with its generated part replaced by `generated`.
+pub fn replace_generated(page: &str, generated: &str) -> Option<String> {
+    let old = generated_part(page)?;
+    Some(page.replacen(old, generated, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan_modifiers::RequiresReplace;
+    use crate::schema::Mode;
+    use crate::timeouts::{self, Timeout};
+    use crate::validators::Length;
+    use std::time::Duration;
+
+    fn schema() -> Schema {
+        Schema::new(
+            0,
+            Block::new("A thing.")
+                .attribute(
+                    Attribute::string("name", Mode::Required, "The name.")
+                        .validate(Length::between(4, 64))
+                        .plan(RequiresReplace),
+                )
+                .attribute(Attribute::string("id", Mode::Computed, "The ID."))
+                .block(timeouts::block(&[Timeout {
+                    operation: "create",
+                    default: Duration::from_secs(1800),
+                }])),
+        )
+    }
+
+    #[test]
+    fn lists_arguments_attributes_and_blocks() {
+        let doc = reference(&schema());
+        assert!(doc.contains("- `name` (String, Required) The name. Rule: between 4 and 64 characters. Changing this forces a new resource."));
+        assert!(doc.contains("## Attribute Reference"));
+        assert!(doc.contains("- `id` (String, Read-only) The ID."));
+        assert!(doc.contains("### Nested block `timeouts`"));
+        assert!(doc.contains("Default: `30m`"));
+    }
+
+    #[test]
+    fn replaces_only_the_generated_part() {
+        let page = format!("# Title\n\nintro\n\n{BEGIN}\nold\n{END}\n\n## Import\n");
+        let new = replace_generated(&page, &reference(&schema())).unwrap();
+        assert!(new.starts_with("# Title\n\nintro\n\n"));
+        assert!(new.ends_with("\n\n## Import\n"));
+        assert_eq!(generated_part(&new).unwrap(), reference(&schema()));
+    }
+}

@@ -1,0 +1,297 @@
+//! Schemas: what attributes and blocks a provider or resource has, their
+//! types, modes, descriptions, validators and plan modifiers.
+
+use std::collections::BTreeMap;
+
+use hwsnap_cty::{Type, Value};
+
+use crate::plan_modifiers::PlanModifier;
+use crate::validators::Validator;
+
+/// Who sets an attribute: the user, the provider, or either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Must be set in configuration.
+    Required,
+    /// May be set in configuration; null when not.
+    Optional,
+    /// Set only by the provider.
+    Computed,
+    /// May be set in configuration; otherwise the provider sets it.
+    OptionalComputed,
+}
+
+impl Mode {
+    pub fn is_required(self) -> bool {
+        self == Mode::Required
+    }
+
+    pub fn is_optional(self) -> bool {
+        matches!(self, Mode::Optional | Mode::OptionalComputed)
+    }
+
+    pub fn is_computed(self) -> bool {
+        matches!(self, Mode::Computed | Mode::OptionalComputed)
+    }
+
+    /// The words used in generated docs.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Required => "Required",
+            Mode::Optional => "Optional",
+            Mode::Computed => "Read-only",
+            Mode::OptionalComputed => "Optional, computed when unset",
+        }
+    }
+}
+
+/// One attribute of a block.
+pub struct Attribute {
+    pub name: &'static str,
+    pub ty: Type,
+    pub mode: Mode,
+    pub sensitive: bool,
+    /// Markdown; the plain-text form is derived from it.
+    pub description: String,
+    pub validators: Vec<Box<dyn Validator>>,
+    pub plan_modifiers: Vec<Box<dyn PlanModifier>>,
+}
+
+impl Attribute {
+    pub fn new(name: &'static str, ty: Type, mode: Mode, description: impl Into<String>) -> Self {
+        Self {
+            name,
+            ty,
+            mode,
+            sensitive: false,
+            description: description.into(),
+            validators: Vec::new(),
+            plan_modifiers: Vec::new(),
+        }
+    }
+
+    pub fn string(name: &'static str, mode: Mode, description: impl Into<String>) -> Self {
+        Self::new(name, Type::String, mode, description)
+    }
+
+    pub fn number(name: &'static str, mode: Mode, description: impl Into<String>) -> Self {
+        Self::new(name, Type::Number, mode, description)
+    }
+
+    pub fn bool(name: &'static str, mode: Mode, description: impl Into<String>) -> Self {
+        Self::new(name, Type::Bool, mode, description)
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn validate(mut self, v: impl Validator + 'static) -> Self {
+        self.validators.push(Box::new(v));
+        self
+    }
+
+    pub fn plan(mut self, m: impl PlanModifier + 'static) -> Self {
+        self.plan_modifiers.push(Box::new(m));
+        self
+    }
+
+    /// The description with markdown code spans and links removed.
+    pub fn plain_description(&self) -> String {
+        plain_text(&self.description)
+    }
+}
+
+/// How a nested block repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// At most one; null when absent.
+    Single,
+    List,
+    Set,
+}
+
+/// A nested block such as `timeouts { … }`.
+pub struct NestedBlock {
+    pub name: &'static str,
+    pub nesting: Nesting,
+    pub block: Block,
+}
+
+/// A block: attributes and nested blocks.
+#[derive(Default)]
+pub struct Block {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+    /// Markdown.
+    pub description: String,
+}
+
+impl Block {
+    pub fn new(description: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn attribute(mut self, a: Attribute) -> Self {
+        self.attributes.push(a);
+        self
+    }
+
+    pub fn block(mut self, b: NestedBlock) -> Self {
+        self.blocks.push(b);
+        self
+    }
+
+    /// The cty object type of this block's values.
+    pub fn value_type(&self) -> Type {
+        let mut attrs: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.to_string(), a.ty.clone()))
+            .collect();
+        for b in &self.blocks {
+            let inner = b.block.value_type();
+            let ty = match b.nesting {
+                Nesting::Single => inner,
+                Nesting::List => Type::list(inner),
+                Nesting::Set => Type::set(inner),
+            };
+            attrs.insert(b.name.to_string(), ty);
+        }
+        Type::Object {
+            attrs,
+            optional: Default::default(),
+        }
+    }
+
+    /// An object of this block's type with every attribute null.
+    pub fn null_object(&self) -> Value {
+        let mut m: BTreeMap<String, Value> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.to_string(), Value::Null))
+            .collect();
+        for b in &self.blocks {
+            let empty = match b.nesting {
+                Nesting::Single => Value::Null,
+                Nesting::List => Value::List(Vec::new()),
+                Nesting::Set => Value::Set(Vec::new()),
+            };
+            m.insert(b.name.to_string(), empty);
+        }
+        Value::Object(m)
+    }
+
+    pub fn find_attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    pub fn plain_description(&self) -> String {
+        plain_text(&self.description)
+    }
+}
+
+/// A versioned schema: a provider's, or a resource's.
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+}
+
+impl Schema {
+    pub fn new(version: i64, block: Block) -> Self {
+        Self { version, block }
+    }
+
+    pub fn value_type(&self) -> Type {
+        self.block.value_type()
+    }
+}
+
+/// One attribute of a resource identity.
+pub struct IdentityAttribute {
+    pub name: &'static str,
+    pub ty: Type,
+    pub required_for_import: bool,
+    pub description: String,
+}
+
+/// The identity schema of a resource type (Terraform 1.12 and later).
+pub struct IdentitySchema {
+    pub version: i64,
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+impl IdentitySchema {
+    pub fn value_type(&self) -> Type {
+        Type::object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.to_string(), a.ty.clone())),
+        )
+    }
+}
+
+/// Markdown to plain text: drops backticks and turns `[text](url)` into `text (url)`.
+pub fn plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut rest = markdown;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find("](").and_then(|close| {
+            after[close + 2..]
+                .find(')')
+                .map(|end| (close, close + 2 + end))
+        }) {
+            Some((close, end)) => {
+                out.push_str(&after[..close]);
+                out.push_str(" (");
+                out.push_str(&after[close + 2..end]);
+                out.push(')');
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace('`', "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_type_includes_blocks() {
+        let b = Block::new("x")
+            .attribute(Attribute::string("name", Mode::Required, "n"))
+            .block(NestedBlock {
+                name: "timeouts",
+                nesting: Nesting::Single,
+                block: Block::new("t").attribute(Attribute::string("create", Mode::Optional, "c")),
+            });
+        let ty = b.value_type();
+        let attrs = ty.attribute_types().unwrap();
+        assert_eq!(attrs["name"], Type::String);
+        assert_eq!(attrs["timeouts"], Type::object([("create", Type::String)]));
+        let null = b.null_object();
+        assert!(null.get_attr("timeouts").unwrap().is_null());
+        assert!(null.conforms_to(&ty));
+    }
+
+    #[test]
+    fn plain_text_strips_markdown() {
+        assert_eq!(
+            plain_text("The `name`, see [docs](https://x.y/z)."),
+            "The name, see docs (https://x.y/z)."
+        );
+        assert_eq!(plain_text("a [b c"), "a [b c");
+    }
+}

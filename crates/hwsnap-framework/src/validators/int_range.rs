@@ -1,0 +1,44 @@
+use hwsnap_cty::Value;
+
+use super::Validator;
+
+/// A whole number within `min..=max`.
+pub struct IntRange {
+    pub min: i64,
+    pub max: i64,
+}
+
+impl Validator for IntRange {
+    fn description(&self) -> String {
+        format!("a whole number from {} to {}", self.min, self.max)
+    }
+
+    fn validate(&self, value: &Value) -> Result<(), String> {
+        let Some(n) = value.as_number() else {
+            return Ok(());
+        };
+        match n.to_i64() {
+            Some(i) if (self.min..=self.max).contains(&i) => Ok(()),
+            _ => Err(format!("must be {}, got {n}", self.description())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hwsnap_cty::Number;
+
+    #[test]
+    fn rejects_fractions_and_out_of_range() {
+        let v = IntRange { min: 0, max: 10 };
+        assert!(v.validate(&Value::from(3)).is_ok());
+        assert!(v.validate(&Value::from(-1)).is_err());
+        assert!(v.validate(&Value::from(11)).is_err());
+        let half = Value::Number(Number::from_f64(0.5).unwrap());
+        assert_eq!(
+            v.validate(&half).unwrap_err(),
+            "must be a whole number from 0 to 10, got 0.5"
+        );
+    }
+}
