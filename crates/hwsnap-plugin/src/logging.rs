@@ -16,7 +16,7 @@ use time::macros::format_description;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
@@ -28,6 +28,21 @@ const TIMESTAMP: &[FormatItem<'static>] = format_description!(
     "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6][offset_hour sign:mandatory]:[offset_minute]"
 );
 
+/// Crates whose own logs (h2 frames, TLS handshake traces…) would drown the
+/// provider's; they are capped at [`LIBRARY_LEVEL`].
+pub const NOISY_LIBRARIES: &[&str] = &[
+    "h2",
+    "hyper",
+    "hyper_util",
+    "rustls",
+    "tokio_rustls",
+    "tonic",
+    "tower",
+];
+
+/// The most verbose level the [`NOISY_LIBRARIES`] may log at.
+pub const LIBRARY_LEVEL: LevelFilter = LevelFilter::INFO;
+
 /// Installs the global subscriber: hclog JSON on stderr at the level chosen
 /// by [`level_from_env`]. Calling it again is harmless.
 pub fn init() {
@@ -37,8 +52,19 @@ pub fn init() {
     );
     // A second init (tests, or a binary calling it twice) keeps the first.
     let _ = tracing_subscriber::registry()
-        .with(HclogLayer::new(std::io::stderr).with_filter(level))
+        .with(HclogLayer::new(std::io::stderr).with_filter(filter(level)))
         .try_init();
+}
+
+/// `level` for everything, except [`NOISY_LIBRARIES`] which get at most
+/// [`LIBRARY_LEVEL`].
+pub fn filter(level: LevelFilter) -> Targets {
+    let library = level.min(LIBRARY_LEVEL);
+    NOISY_LIBRARIES
+        .iter()
+        .fold(Targets::new().with_default(level), |targets, name| {
+            targets.with_target(*name, library)
+        })
 }
 
 /// The level for `TF_LOG_PROVIDER` (preferred) or `TF_LOG`: `TRACE`,
@@ -277,6 +303,33 @@ mod tests {
         assert_eq!(lines[0]["detail"], "[1, 2]");
         assert_eq!(lines[0]["@message"], "m");
         assert_eq!(lines[0]["@level"], "info");
+    }
+
+    #[test]
+    fn library_noise_is_capped_but_provider_traces_pass() {
+        let buf = Buffer::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(HclogLayer::new(buf.clone()).with_filter(filter(LevelFilter::TRACE)));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "h2::proto", "frame");
+            tracing::debug!(target: "rustls::server::hs", "hello");
+            tracing::warn!(target: "h2", "kept");
+            tracing::trace!(target: "hwsnap::dws", "ours");
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let messages: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["@message"].to_string())
+            .collect();
+        assert_eq!(messages, ["\"kept\"", "\"ours\""]);
+    }
+
+    #[test]
+    fn quiet_level_also_quiets_libraries() {
+        let targets = filter(LevelFilter::WARN);
+        assert!(!targets.would_enable("h2", &Level::INFO));
+        assert!(targets.would_enable("h2", &Level::WARN));
+        assert!(!targets.would_enable("hwsnap", &Level::INFO));
     }
 
     #[test]
