@@ -162,7 +162,8 @@ impl FieldCollector {
                 serde_json::Value::String(s) => s,
                 other => other.to_string(),
             };
-        } else if !field.name().starts_with('@') {
+        } else if !field.name().starts_with('@') && !field.name().starts_with("log.") {
+            // `log.*` are tracing-log's bookkeeping for bridged `log` records.
             self.extra.insert(field.name().to_owned(), value);
         }
     }
@@ -298,11 +299,12 @@ mod tests {
     #[test]
     fn debug_fields_render_as_strings_and_cannot_clobber_reserved_keys() {
         let lines = capture(LevelFilter::TRACE, || {
-            tracing::info!(detail = ?vec![1, 2], "@level" = "spoofed", "m");
+            tracing::info!(detail = ?vec![1, 2], "@level" = "spoofed", "log.file" = "x.rs", "m");
         });
         assert_eq!(lines[0]["detail"], "[1, 2]");
         assert_eq!(lines[0]["@message"], "m");
         assert_eq!(lines[0]["@level"], "info");
+        assert!(lines[0].get("log.file").is_none());
     }
 
     #[test]
