@@ -3,7 +3,7 @@
 //! `hwsnap_sign::sign` at the current time; logs never carry the
 //! `Authorization` header, the secret key or the security token.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
@@ -259,12 +259,12 @@ impl Transport {
         call: &Call<'_>,
         cancel: &CancellationToken,
     ) -> Result<Reply, Error> {
-        let earlier_ambiguous = Cell::new(false);
+        let earlier_ambiguous = AtomicBool::new(false);
         let flag = &earlier_ambiguous;
         with_retries(&self.policy, cancel, |_| async move {
             match self.attempt(call, cancel).await {
                 Err(Error::NotFound { request_id, .. })
-                    if call.op.kind == OpKind::Delete && flag.get() =>
+                    if call.op.kind == OpKind::Delete && flag.load(Ordering::Relaxed) =>
                 {
                     Ok(Reply {
                         request_id,
@@ -272,7 +272,7 @@ impl Transport {
                     })
                 }
                 Err(err) => {
-                    flag.set(flag.get() || verdict(&err).ambiguous);
+                    flag.fetch_or(verdict(&err).ambiguous, Ordering::Relaxed);
                     Err(err)
                 }
                 ok => ok,

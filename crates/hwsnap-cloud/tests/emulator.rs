@@ -2,6 +2,8 @@
 //! operation's happy path, IAM project resolution, each retry path through
 //! fault injection, no retry on bad credentials, and the lost-response create.
 
+mod tls;
+
 use std::time::{Duration, Instant};
 
 use hwsnap_cloud::{
@@ -644,5 +646,60 @@ async fn busy_cluster_is_retried_until_free() -> TestResult {
     let patient = Client::new(config)?;
     patient.dws().delete_snapshot(&first.id, &cancel).await?;
     assert_eq!(env.dws_snapshot_count().await?, 0);
+    Ok(())
+}
+
+/// Captures log output written through `tracing_subscriber::fmt`.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn debug_logs_carry_no_secrets() -> TestResult {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("hwsnap_cloud=trace")
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let env = start().await?;
+    let mut config = env.config(AK, SK);
+    config.credentials =
+        hwsnap_sign::Credentials::new(AK, SK).with_security_token("TOKEN-SHOULD-NOT-LEAK");
+    let client = Client::new(config)?;
+    let cancel = CancellationToken::new();
+    env.fault(json!({"path": "/v3/projects", "kind": "html500", "count": 1}))
+        .await?;
+    let outcome = client.dws().list_snapshots(&cancel).await;
+    let logs = captured
+        .0
+        .lock()
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+        .unwrap_or_default();
+    assert!(logs.contains("cloud request"), "{logs}");
+    assert!(logs.contains("/v3/projects"), "{logs}");
+    assert!(logs.contains("status=500"), "{logs}");
+    for secret in [SK, "TOKEN-SHOULD-NOT-LEAK", "SDK-HMAC-SHA256", "Signature="] {
+        assert!(!logs.contains(secret), "{secret} leaked: {logs}");
+    }
+    let shown = format!("{outcome:?}");
+    assert!(
+        !shown.contains(SK) && !shown.contains("TOKEN-SHOULD-NOT-LEAK"),
+        "{shown}"
+    );
     Ok(())
 }
