@@ -1,1 +1,29 @@
-//! terraform-provider-hwsnap (to be written).
+//! terraform-provider-hwsnap: Huawei Cloud snapshots for Terraform.
+//!
+//! Main types: [`HwsnapProvider`] (the provider block and its resource
+//! types), the resources [`resources::DwsSnapshot`] and
+//! [`resources::CssIndexSnapshot`], and [`main`], which each of the three thin
+//! binaries calls with the resource types it serves.
+//!
+//! The one design decision to know: one library, three binaries. Terraform
+//! takes a resource type's prefix as its provider's local name, so
+//! `terraform-provider-dws` serves `dws_snapshot` (source `hwsnap/dws`),
+//! `terraform-provider-css` serves `css_index_snapshot` (source `hwsnap/css`),
+//! and `terraform-provider-hwsnap` serves both for users who prefer one
+//! provider with the `provider` meta-argument.
+
+pub mod provider;
+pub mod resources;
+
+use std::process::ExitCode;
+
+pub use provider::{HwsnapProvider, Serves};
+
+/// Runs a provider binary serving `serves`: the go-plugin handshake, AutoMTLS
+/// and the tfplugin6 service, until Terraform shuts it down.
+pub fn main(serves: Serves) -> ExitCode {
+    hwsnap_plugin::run(
+        move || hwsnap_framework::Server::new(HwsnapProvider::new(serves)),
+        serves.address(),
+    )
+}

@@ -1,1 +1,4 @@
-fn main() {}
+//! Serves `dws_snapshot` (source `hwsnap/dws`).
+fn main() -> std::process::ExitCode {
+    hwsnap::main(hwsnap::Serves::Dws)
+}

@@ -132,7 +132,7 @@ fn nested_block(n: &NestedBlock) -> pb::schema::NestedBlock {
             Nesting::Set => NestingMode::Set,
         } as i32,
         min_items: 0,
-        max_items: if n.nesting == Nesting::Single { 1 } else { 0 },
+        max_items: 0,
     }
 }
 

@@ -1,0 +1,154 @@
+//! The resource types, one file each, and the few pieces they share:
+//! reading inputs, writing times, queueing on a cluster, and turning client
+//! and wait errors into diagnostics.
+
+mod css_index_snapshot;
+mod dws_snapshot;
+
+pub use css_index_snapshot::CssIndexSnapshot;
+pub use dws_snapshot::DwsSnapshot;
+
+use hwsnap_cloud::{Client, ClusterGuard, Error as CloudError};
+use hwsnap_cty::{AttributePath, Value};
+use hwsnap_framework::Diagnostic;
+use hwsnap_framework::wait::WaitError;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// A known, non-empty string attribute of an object value.
+pub(crate) fn text(v: &Value, name: &str) -> Option<String> {
+    v.get_attr(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A timestamp as RFC 3339 (UTC), or null.
+pub(crate) fn timestamp(t: Option<OffsetDateTime>) -> Value {
+    t.and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok())
+        .map_or(Value::Null, Value::String)
+}
+
+/// An optional cloud string where empty means unset.
+pub(crate) fn optional_text(s: Option<&str>) -> Value {
+    s.filter(|s| !s.is_empty())
+        .map_or(Value::Null, Value::string)
+}
+
+/// The attribute a cloud error is about, when it is about one.
+fn error_path(err: &CloudError) -> Option<AttributePath> {
+    match (err, err.code()) {
+        (CloudError::AlreadyExists { .. }, _) => Some(AttributePath::attr("name")),
+        (_, Some("DWS.0047" | "DWS.0015" | "CSS.0015")) => Some(AttributePath::attr("cluster_id")),
+        _ => None,
+    }
+}
+
+/// A diagnostic for a failed cloud call: a plain summary, the client's
+/// explanation (operation, code, request id, what to do) as detail.
+pub(crate) fn cloud_diagnostic(summary: &str, err: &CloudError) -> Diagnostic {
+    let d = Diagnostic::error(summary, err.to_string());
+    match error_path(err) {
+        Some(p) => d.at(p),
+        None => d,
+    }
+}
+
+/// A diagnostic for a wait that ended without the wanted status.
+pub(crate) fn wait_diagnostic(
+    what: &str,
+    operation: &str,
+    err: WaitError<WaitFailure>,
+) -> Diagnostic {
+    match err {
+        WaitError::TimedOut { elapsed, last } => Diagnostic::error(
+            format!("Timed out waiting for {what} to {operation}"),
+            format!(
+                "{what} did not finish within {}s (last status: {last}). Terraform keeps it in state as \
+                 tainted; the next apply replaces it. Raise timeouts.{operation} if the cluster needs longer.",
+                elapsed.as_secs()
+            ),
+        ),
+        WaitError::Cancelled => Diagnostic::error(
+            format!("Stopped waiting for {what} to {operation}"),
+            format!(
+                "Terraform was interrupted. {what} is kept in state; the next apply checks on it."
+            ),
+        ),
+        WaitError::Failed(WaitFailure::Status(status)) => Diagnostic::error(
+            format!("{what} ended in status {status}"),
+            format!(
+                "The cloud reports {what} as {status}, so it is not usable. It is kept in state as tainted; \
+                 the next apply deletes it and creates a new one."
+            ),
+        ),
+        WaitError::Failed(WaitFailure::Cloud(e)) => {
+            cloud_diagnostic(&format!("Failed to check {what}"), &e)
+        }
+    }
+}
+
+/// Why a wait failed before its deadline.
+#[derive(Debug)]
+pub(crate) enum WaitFailure {
+    /// The object reached a status it will not leave.
+    Status(String),
+    /// The cloud call to check on it failed.
+    Cloud(CloudError),
+}
+
+impl From<CloudError> for WaitFailure {
+    fn from(e: CloudError) -> Self {
+        WaitFailure::Cloud(e)
+    }
+}
+
+/// Waits for this process's turn on a cluster (the cloud makes one snapshot
+/// per cluster at a time), within the operation's deadline.
+pub(crate) async fn queue_on_cluster(
+    client: &Client,
+    cluster_id: &str,
+    cancel: &CancellationToken,
+    deadline: Instant,
+) -> Result<ClusterGuard, Diagnostic> {
+    tokio::select! {
+        guard = client.lock_cluster(cluster_id) => Ok(guard),
+        _ = cancel.cancelled() => Err(Diagnostic::error(
+            "Stopped before creating the snapshot",
+            "Terraform was interrupted while this snapshot waited for its turn on the cluster; nothing was created.",
+        )),
+        _ = tokio::time::sleep_until(deadline) => Err(Diagnostic::error(
+            "Timed out waiting for the cluster",
+            format!(
+                "Other snapshots of cluster {cluster_id} took the whole create timeout; nothing was created. \
+                 Raise timeouts.create or create fewer snapshots of one cluster at a time."
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = OffsetDateTime::from_unix_timestamp(1_764_072_000).unwrap();
+        assert_eq!(timestamp(Some(t)), Value::string("2025-11-25T12:00:00Z"));
+        assert_eq!(timestamp(None), Value::Null);
+    }
+
+    #[test]
+    fn cluster_errors_point_at_cluster_id() {
+        let e = CloudError::NotFound {
+            what: "cluster x".into(),
+            code: Some("DWS.0047".into()),
+            request_id: Some("req-1".into()),
+        };
+        let d = cloud_diagnostic("Failed to create DWS snapshot", &e);
+        assert_eq!(d.path, Some(AttributePath::attr("cluster_id")));
+        assert!(d.detail.contains("req-1"), "{}", d.detail);
+    }
+}
