@@ -154,3 +154,23 @@ terraform {
         );
     });
 }
+
+#[test]
+fn control_api_calls_round_trip() {
+    let emu = Emulator::start(EmulatorOptions::default());
+    let id = emu.add_fault(json!({"path": "^/v1\\.0/", "kind": "throttle", "count": 1}));
+    assert!(!id.is_null(), "a fault rule has an id");
+    emu.control("POST", "settings", Some(json!({"create_seconds": 0.5})));
+    emu.control("DELETE", "faults", None);
+    emu.clear_requests();
+    emu.reset();
+    assert!(emu.requests().is_empty());
+    assert_eq!(emu.dws_clusters().len(), 1, "reset keeps the clusters");
+}
+
+#[test]
+#[should_panic(expected = "answered 404")]
+fn control_api_errors_panic_with_the_status() {
+    let emu = Emulator::start(EmulatorOptions::default());
+    emu.control("DELETE", "snapshots/no-such-snapshot", None);
+}
