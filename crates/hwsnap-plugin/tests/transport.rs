@@ -82,6 +82,8 @@ fn main() -> ExitCode {
         sigint_is_ignored,
         plaintext_without_client_cert,
         debug_mode_prints_reattach_and_stops_on_sigint,
+        disable_plugin_tls_serves_plaintext,
+        version_help_and_unknown_arguments,
     ];
     let mut failed = Vec::new();
     let mut ran = 0;
@@ -428,9 +430,17 @@ fn server_cert_differs_per_start() {
 }
 
 fn run_to_exit(envs: &[(&str, &str)], remove: &[&str]) -> (Option<i32>, String, String) {
+    run_args_to_exit(&[], envs, remove)
+}
+
+fn run_args_to_exit(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    remove: &[&str],
+) -> (Option<i32>, String, String) {
     let tmp = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.env(CHILD_ENV, "1").env("TMPDIR", tmp.path());
+    cmd.args(args).env(CHILD_ENV, "1").env("TMPDIR", tmp.path());
     for k in remove {
         cmd.env_remove(k);
     }
@@ -514,8 +524,14 @@ fn other_client_cert_refused_at_tls() {
         let refused = first_bytes(&hs.address, client_tls_config(&cert, Some(&stranger))).await;
         assert!(refused.is_err(), "a stranger got {refused:?}");
     });
+    // The refusal is logged by the provider (the stderr reader may lag).
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !plugin.stderr().contains("TLS handshake refused") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(
-        plugin.stderr().contains("TLS handshake refused"),
+        plugin.stderr().contains("unexpected certificate")
+            && plugin.stderr().contains("TLS handshake refused"),
         "{}",
         plugin.stderr()
     );
@@ -636,4 +652,45 @@ fn debug_mode_prints_reattach_and_stops_on_sigint() {
         .expect("stopped on SIGINT");
     assert_eq!(status.code(), Some(0));
     assert!(!path.exists(), "socket left behind");
+}
+
+fn disable_plugin_tls_serves_plaintext() {
+    let id = terraform_client_identity();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env(CHILD_ENV, "1")
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_CLIENT_CERT", &id.pem)
+        .env("TF_DISABLE_PLUGIN_TLS", "1")
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(line.trim_end().split('|').count(), 5, "line: {line:?}");
+}
+
+fn version_help_and_unknown_arguments() {
+    let no_env: &[(&str, &str)] = &[];
+    let (code, stdout, _) = run_args_to_exit(&["--version"], no_env, &[]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains(env!("CARGO_PKG_VERSION")), "{stdout}");
+    let (code, stdout, _) = run_args_to_exit(&["--help"], no_env, &[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("--debug") && stdout.contains(ADDRESS),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run_args_to_exit(&["--bogus"], no_env, &[]);
+    assert_eq!(code, Some(2));
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("--bogus"), "{stderr}");
 }
