@@ -31,12 +31,6 @@ pub struct Running {
     task: JoinHandle<()>,
 }
 
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AppState")
-    }
-}
-
 impl Running {
     /// Stops accepting, closes open connections and waits for the server task.
     pub async fn shutdown(self) {

@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::testutil::{CSS, DWS, PID, control, creds, router, send, signed, signed_with};
+use crate::testutil::{
+    CSS, DWS, PID, control, creds, router, send, signed, signed_raw, signed_with,
+};
 
 fn dws_create(name: &str, cluster: &str) -> Value {
     json!({"snapshot": {"name": name, "cluster_id": cluster, "description": "desc"}})
@@ -164,30 +166,35 @@ async fn dws_create_rules() {
 }
 
 #[tokio::test]
-async fn dws_malformed_json_is_a_dws_error() {
+async fn malformed_json_is_an_error_in_each_service_format() {
     let (app, _) = router(0.0);
-    let mut req = signed("POST", &format!("/v1.0/{PID}/snapshots"), Some(&json!("x")));
-    // Re-sign a broken body by building it by hand.
     let broken = b"{\"snapshot\": ".to_vec();
-    let headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
-    let path = format!("/v1.0/{PID}/snapshots");
-    let r = hwsnap_sign::Request {
-        method: "POST",
-        host: "h",
-        path: &path,
-        query: &[],
-        headers: &headers,
-        body: &broken,
-    };
-    let added = hwsnap_sign::sign(&r, &creds(), OffsetDateTime::now_utc());
-    *req.body_mut() = axum::body::Body::from(broken.clone());
-    req.headers_mut().insert("host", "h".parse().unwrap());
-    for (n, v) in added {
-        req.headers_mut().insert(n, v.parse().unwrap());
-    }
-    let (s, b) = send(&app, req).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
-    assert_eq!(b["error_code"], "DWS.0001");
+    let dws = signed_raw(
+        &creds(),
+        OffsetDateTime::now_utc(),
+        "POST",
+        &format!("/v1.0/{PID}/snapshots"),
+        broken.clone(),
+    );
+    let (s, b) = send(&app, dws).await;
+    assert_eq!(
+        (s, b["error_code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("DWS.0001")),
+        "{b}"
+    );
+    let css = signed_raw(
+        &creds(),
+        OffsetDateTime::now_utc(),
+        "POST",
+        &css_uri("index_snapshot"),
+        broken,
+    );
+    let (s, b) = send(&app, css).await;
+    assert_eq!(
+        (s, b["errCode"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("CSS.0001")),
+        "{b}"
+    );
 }
 
 #[tokio::test]

@@ -37,11 +37,22 @@ pub fn signed_with(
     uri: &str,
     body: Option<&Value>,
 ) -> Request<Body> {
-    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let query = parse_query(query);
     let body = body
         .map(|b| serde_json::to_vec(b).unwrap())
         .unwrap_or_default();
+    signed_raw(creds, at, method, uri, body)
+}
+
+/// A request with raw body bytes, signed like a client would, at `at`.
+pub fn signed_raw(
+    creds: &Credentials,
+    at: OffsetDateTime,
+    method: &str,
+    uri: &str,
+    body: Vec<u8>,
+) -> Request<Body> {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let query = parse_query(query);
     let mut headers = Vec::new();
     if !body.is_empty() {
         headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
