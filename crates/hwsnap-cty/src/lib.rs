@@ -10,6 +10,7 @@
 //! and a decode error names the attribute path where it happened. Known, null
 //! and unknown are three distinct cases, and numbers keep full precision.
 
+mod error;
 mod number;
 mod path;
 mod types;
@@ -18,6 +19,10 @@ mod value;
 pub mod json;
 pub mod msgpack;
 
+#[cfg(test)]
+mod testutil;
+
+pub use error::Error;
 pub use number::Number;
 pub use path::{AttributePath, PathStep};
 pub use types::Type;

@@ -61,6 +61,12 @@ impl AttributePath {
     }
 }
 
+/// A position as an index step's value (saturating; no real collection
+/// reaches `i64::MAX` elements).
+pub(crate) fn index(i: usize) -> i64 {
+    i64::try_from(i).unwrap_or(i64::MAX)
+}
+
 impl fmt::Display for AttributePath {
     /// Renders the path the way Terraform users read it: `a.b[0]["k"]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -88,7 +88,9 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_wholly_known),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter().all(Value::is_wholly_known)
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             Value::Dynamic(_, v) => v.is_wholly_known(),
             _ => true,
@@ -198,6 +200,62 @@ impl Value {
     }
 }
 
+impl Value {
+    /// True when this value can be encoded as `ty`: null and unknown conform
+    /// to any type; an object may omit attributes (they encode as null) but
+    /// not add any; a `dynamic`-typed value must be a [`Value::Dynamic`]
+    /// (or a primitive, whose type is evident).
+    pub fn conforms_to(&self, ty: &Type) -> bool {
+        match (self, ty) {
+            (Value::Null | Value::Unknown(_), _) => true,
+            (Value::Dynamic(t, v), Type::Dynamic) => v.conforms_to(t),
+            (Value::Dynamic(t, v), _) => **t == *ty && v.conforms_to(t),
+            (Value::String(_) | Value::Number(_) | Value::Bool(_), Type::Dynamic) => true,
+            (Value::String(_), Type::String)
+            | (Value::Number(_), Type::Number)
+            | (Value::Bool(_), Type::Bool) => true,
+            (Value::List(v), Type::List(e)) | (Value::Set(v), Type::Set(e)) => {
+                v.iter().all(|x| x.conforms_to(e))
+            }
+            (Value::Map(m), Type::Map(e)) => m.values().all(|x| x.conforms_to(e)),
+            (Value::Tuple(v), Type::Tuple(ts)) => {
+                v.len() == ts.len() && v.iter().zip(ts).all(|(x, t)| x.conforms_to(t))
+            }
+            (Value::Object(m), Type::Object { attrs, .. }) => m
+                .iter()
+                .all(|(k, x)| attrs.get(k).is_some_and(|t| x.conforms_to(t))),
+            _ => false,
+        }
+    }
+
+    /// The primitive type evident from a known primitive value.
+    pub(crate) fn evident_type(&self) -> Option<Type> {
+        match self {
+            Value::String(_) => Some(Type::String),
+            Value::Number(_) => Some(Type::Number),
+            Value::Bool(_) => Some(Type::Bool),
+            _ => None,
+        }
+    }
+
+    /// What kind of value this is, for error messages.
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Unknown(_) => "unknown",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::Tuple(_) => "tuple",
+            Value::Map(_) => "map",
+            Value::Object(_) => "object",
+            Value::Dynamic(..) => "dynamic value",
+        }
+    }
+}
+
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
         Value::String(s.to_string())
@@ -225,5 +283,59 @@ impl From<i64> for Value {
 impl From<Number> for Value {
     fn from(n: Number) -> Self {
         Value::Number(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_and_unknown_conform_to_anything() {
+        for t in [Type::String, Type::list(Type::Bool), Type::Dynamic] {
+            assert!(Value::Null.conforms_to(&t));
+            assert!(Value::unknown().conforms_to(&t));
+        }
+    }
+
+    #[test]
+    fn conformance_checks_kinds_and_attributes() {
+        let t = Type::object([("a", Type::String), ("b", Type::list(Type::Number))]);
+        let mut v = Value::Object(BTreeMap::from([
+            ("a".to_string(), Value::from("x")),
+            ("b".to_string(), Value::List(vec![Value::from(1)])),
+        ]));
+        assert!(v.conforms_to(&t));
+        v.set_attr("b", Value::List(vec![Value::from("no")]));
+        assert!(!v.conforms_to(&t));
+        v.set_attr("b", Value::Null);
+        v.set_attr("c", Value::Null);
+        assert!(!v.conforms_to(&t), "extra attribute");
+        let partial = Value::Object(BTreeMap::from([("a".to_string(), Value::from("x"))]));
+        assert!(partial.conforms_to(&t), "missing attributes are null");
+        assert!(!Value::Set(vec![]).conforms_to(&Type::list(Type::String)));
+        assert!(!Value::Tuple(vec![Value::from(true)]).conforms_to(&Type::Tuple(vec![])));
+    }
+
+    #[test]
+    fn dynamic_values_carry_their_type() {
+        let d = Value::Dynamic(
+            Box::new(Type::list(Type::Bool)),
+            Box::new(Value::List(vec![true.into()])),
+        );
+        assert!(d.conforms_to(&Type::Dynamic));
+        assert!(d.conforms_to(&Type::list(Type::Bool)));
+        assert!(!d.conforms_to(&Type::list(Type::String)));
+        assert!(Value::from("s").conforms_to(&Type::Dynamic));
+        assert!(!Value::List(vec![]).conforms_to(&Type::Dynamic));
+    }
+
+    #[test]
+    fn semantic_equality_ignores_set_order_and_number_scale() {
+        let two: Number = "2.0".parse().expect("a number");
+        let a = Value::Set(vec![Value::from(1), Value::from(2)]);
+        let b = Value::Set(vec![Value::Number(two), Value::from(1)]);
+        assert!(a.semantically_equal(&b));
+        assert!(!Value::unknown().semantically_equal(&Value::unknown()));
     }
 }
