@@ -1,6 +1,6 @@
 //! The unsigned control API under `/_emulator/` used by tests: inspect state
-//! and the request log, add/remove clusters, delete or force snapshots,
-//! force outcomes, change settings, install faults, reset.
+//! and the request log, add/remove clusters, create (out of band), delete or
+//! force snapshots, force outcomes, change settings, install faults, reset.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::model::{Cluster, Service, SnapshotStatus};
+use crate::model::{
+    Cluster, Service, Snapshot, SnapshotStatus, validate_css_create, validate_dws_create,
+};
 use crate::state::{AppState, FaultSpec, LogEntry, now_ms};
 use crate::wire::{CssBackupWire, DwsSnapshotWire};
 
@@ -119,6 +121,89 @@ pub async fn delete_cluster(
         Ok(Json(json!({})))
     } else {
         Err(ApiError::ControlNotFound(format!("no cluster {id}")))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NewSnapshot {
+    service: Service,
+    cluster_id: String,
+    name: String,
+    description: Option<String>,
+    indices: Option<String>,
+}
+
+/// A snapshot in its service's wire format.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum SnapshotView {
+    /// A DWS snapshot.
+    Dws(DwsSnapshotWire),
+    /// A CSS index snapshot (with `clusterId`).
+    Css(CssBackupWire),
+}
+
+/// `POST /_emulator/snapshots` `{"service","cluster_id","name","description"?,"indices"?}`
+/// → the snapshot, wire format. Made out of band ("someone else made it"):
+/// already finished (`AVAILABLE` / `COMPLETED`), not logged, no busy check
+/// and no outcome consumed; the service's name rules still apply.
+pub async fn create_snapshot(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<SnapshotView>, ApiError> {
+    let req: NewSnapshot = parse(&body)?;
+    let mut e = state.lock();
+    let Some(cluster) = e.cluster(req.service, &req.cluster_id).cloned() else {
+        return Err(ApiError::ControlNotFound(format!(
+            "no {} cluster {}",
+            service_name(req.service),
+            req.cluster_id
+        )));
+    };
+    let description = req.description.unwrap_or_default();
+    let indices = req.indices.unwrap_or_default();
+    let existing = e
+        .snapshots
+        .iter()
+        .filter(|s| s.cluster_id == cluster.id)
+        .map(|s| s.name.as_str());
+    let (checked, outcome) = match req.service {
+        Service::Dws => (
+            validate_dws_create(&req.name, &description, existing),
+            SnapshotStatus::Available,
+        ),
+        Service::Css => (
+            validate_css_create(&req.name, &description, &indices, existing),
+            SnapshotStatus::Completed,
+        ),
+    };
+    checked.map_err(|v| ApiError::ControlInvalid(v.to_string()))?;
+    let now = now_ms();
+    let snapshot = Snapshot {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: req.name,
+        description,
+        cluster_id: cluster.id.clone(),
+        service: req.service,
+        indices,
+        started_ms: now,
+        ready_ms: now,
+        outcome,
+        forced: None,
+    };
+    e.snapshots.push(snapshot.clone());
+    e.save_or_log();
+    tracing::info!(id = %snapshot.id, cluster = %cluster.id, "snapshot created out of band");
+    Ok(Json(match req.service {
+        Service::Dws => SnapshotView::Dws(DwsSnapshotWire::new(&snapshot, &cluster.name, now)),
+        Service::Css => SnapshotView::Css(CssBackupWire::new(&snapshot, &cluster, now)),
+    }))
+}
+
+fn service_name(service: Service) -> &'static str {
+    match service {
+        Service::Dws => "DWS",
+        Service::Css => "CSS",
     }
 }
 

@@ -27,6 +27,8 @@
 //! Control routes (unsigned, never logged or faulted):
 //! - `GET /_emulator/state`, `GET|DELETE /_emulator/requests`
 //! - `POST /_emulator/clusters`, `DELETE /_emulator/clusters/{id}`, `POST /_emulator/clusters/{id}/outcomes`
+//! - `POST /_emulator/snapshots` `{"service","cluster_id","name","description"?,"indices"?}` —
+//!   a snapshot made outside Terraform, already `AVAILABLE` / `COMPLETED`
 //! - `DELETE /_emulator/snapshots/{id}`, `POST /_emulator/snapshots/{id}/status`
 //! - `POST /_emulator/settings`, `POST|DELETE /_emulator/faults`, `POST /_emulator/reset`
 //!
@@ -136,6 +138,7 @@ pub fn app(state: AppState) -> Router {
             "/_emulator/clusters/{id}/outcomes",
             post(control::create_outcome),
         )
+        .route("/_emulator/snapshots", post(control::create_snapshot))
         .route(
             "/_emulator/snapshots/{id}",
             axum::routing::delete(control::delete_snapshot),

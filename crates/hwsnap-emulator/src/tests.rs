@@ -602,6 +602,85 @@ async fn control_state_clusters_and_out_of_band_changes() {
 }
 
 #[tokio::test]
+async fn control_creates_finished_snapshots_out_of_band() {
+    // A long create time: out-of-band snapshots are finished regardless.
+    let (app, _) = router(60.0);
+    let body =
+        json!({"service": "dws", "cluster_id": DWS, "name": "Made-By-Hand", "description": "old"});
+    let (s, dws) = send(&app, control("POST", "/_emulator/snapshots", Some(&body))).await;
+    assert_eq!(s, StatusCode::OK, "{dws}");
+    assert_eq!(dws["status"], "AVAILABLE");
+    assert_eq!(dws["cluster_id"], DWS);
+    let id = dws["id"].as_str().unwrap().to_owned();
+    let (s, b) = send(
+        &app,
+        signed("GET", &format!("/v1.0/{PID}/snapshots/{id}"), None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["snapshot"]["name"], "Made-By-Hand");
+    assert_eq!(b["snapshot"]["description"], "old");
+    assert_eq!(b["snapshot"]["status"], "AVAILABLE");
+
+    let body = json!({"service": "css", "cluster_id": CSS, "name": "by-hand", "indices": "logs-*"});
+    let (s, css) = send(&app, control("POST", "/_emulator/snapshots", Some(&body))).await;
+    assert_eq!(s, StatusCode::OK, "{css}");
+    assert_eq!(css["status"], "COMPLETED");
+    assert_eq!(css["indices"], "logs-*");
+    let (_, b) = send(
+        &app,
+        signed(
+            "GET",
+            &format!("/v1.0/{PID}/clusters/{CSS}/index_snapshots"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(b["backups"][0]["id"], css["id"]);
+    assert_eq!(b["backups"][0]["status"], "COMPLETED");
+
+    // The cluster is not busy: a normal create is accepted at once.
+    let (s, b) = send(
+        &app,
+        signed(
+            "POST",
+            &format!("/v1.0/{PID}/snapshots"),
+            Some(&dws_create("after-hand", DWS)),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // The service's rules apply; an unknown cluster (or one of the other
+    // service) is a 404.
+    for (body, status) in [
+        (
+            json!({"service": "dws", "cluster_id": DWS, "name": "made-by-hand"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"service": "css", "cluster_id": CSS, "name": "Upper"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"service": "css", "cluster_id": DWS, "name": "abcd"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"service": "dws", "name": "abcd"}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (s, b) = send(&app, control("POST", "/_emulator/snapshots", Some(&body))).await;
+        assert_eq!(s, status, "{body} -> {b}");
+        assert!(b["error"].is_string(), "{b}");
+    }
+    let (_, b) = send(&app, control("GET", "/_emulator/state", None)).await;
+    assert_eq!(b["dws_snapshots"].as_array().unwrap().len(), 2);
+    assert_eq!(b["css_snapshots"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn control_outcomes_and_settings() {
     let (app, _) = router(0.0);
     let (s, _) = send(
