@@ -3,8 +3,8 @@
 //! `hwsnap_sign::sign` at the current time; logs never carry the
 //! `Authorization` header, the secret key or the security token.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, Url};
@@ -53,7 +53,13 @@ pub(crate) struct Transport {
 
 fn resolve(service: Service, overridden: Option<&String>, config: &Config) -> Result<Url, Error> {
     let text = match overridden {
-        Some(s) => normalize_endpoint(s)?,
+        Some(s) => normalize_endpoint(s).map_err(|e| match e {
+            Error::Config { reason, .. } => Error::Config {
+                field: format!("endpoints.{}", service.host_prefix()),
+                reason,
+            },
+            other => other,
+        })?,
         None => default_endpoint(service, &config.region, &config.cloud),
     };
     Url::parse(&text).map_err(|e| {
@@ -357,7 +363,10 @@ mod tests {
     fn bad_override_is_a_config_error() {
         let mut c = config();
         c.endpoints.dws = Some("   ".to_owned());
-        assert!(matches!(Transport::new(&c), Err(Error::Config { .. })));
+        assert!(matches!(
+            Transport::new(&c),
+            Err(Error::Config { ref field, .. }) if field == "endpoints.dws"
+        ));
     }
 
     #[test]

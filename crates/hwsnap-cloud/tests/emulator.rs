@@ -307,6 +307,12 @@ async fn css_happy_path() -> TestResult {
         .await
         .err();
     assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
+    let again = client
+        .css()
+        .delete_snapshot(&env.css_cluster, &created.id, &cancel)
+        .await
+        .err();
+    assert!(again.as_ref().is_some_and(Error::is_not_found), "{again:?}");
     let missing_cluster = client
         .css()
         .find_snapshot("5b1e0c8d-0000-4000-8000-000000000000", &created.id, &cancel)
@@ -649,57 +655,64 @@ async fn busy_cluster_is_retried_until_free() -> TestResult {
     Ok(())
 }
 
-/// Captures log output written through `tracing_subscriber::fmt`.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut inner) = self.0.lock() {
-            inner.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+#[tokio::test]
+async fn throttled_create_is_retried_without_lookup() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let cancel = CancellationToken::new();
+    client.project_id(&cancel).await?;
+    env.fault(json!({"path": "index_snapshot$", "method": "POST", "kind": "throttle", "count": 2}))
+        .await?;
+    env.clear_requests().await?;
+    let req = CreateCssSnapshot {
+        name: "throttled-create".to_owned(),
+        description: None,
+        indices: None,
+    };
+    let created = client
+        .css()
+        .create_snapshot(&env.css_cluster, &req, &cancel)
+        .await?;
+    assert!(!created.adopted);
+    let log = env.requests().await?;
+    let methods: Vec<_> = log
+        .iter()
+        .map(|r| r["method"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(methods, vec!["POST", "POST", "POST"], "{log:?}");
+    assert_eq!(env.css_snapshot_count().await?, 1);
+    Ok(())
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn debug_logs_carry_no_secrets() -> TestResult {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("hwsnap_cloud=trace")
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
-
+#[tokio::test]
+async fn busy_cluster_create_is_retried() -> TestResult {
     let env = start().await?;
-    let mut config = env.config(AK, SK);
-    config.credentials =
-        hwsnap_sign::Credentials::new(AK, SK).with_security_token("TOKEN-SHOULD-NOT-LEAK");
-    let client = Client::new(config)?;
     let cancel = CancellationToken::new();
-    env.fault(json!({"path": "/v3/projects", "kind": "html500", "count": 1}))
+    env.post("settings", json!({"create_seconds": 0.3})).await?;
+    let mut config = env.config(AK, SK);
+    config.retry = RetryTiming {
+        base: Duration::from_millis(100),
+        max: Duration::from_millis(200),
+        max_retry_after: Duration::from_secs(1),
+    };
+    config.max_retries = 10;
+    let client = Client::new(config)?;
+    client
+        .dws()
+        .create_snapshot(&dws_req(&env, "first-one", None), &cancel)
         .await?;
-    let outcome = client.dws().list_snapshots(&cancel).await;
-    let logs = captured
-        .0
-        .lock()
-        .map(|v| String::from_utf8_lossy(&v).into_owned())
-        .unwrap_or_default();
-    assert!(logs.contains("cloud request"), "{logs}");
-    assert!(logs.contains("/v3/projects"), "{logs}");
-    assert!(logs.contains("status=500"), "{logs}");
-    for secret in [SK, "TOKEN-SHOULD-NOT-LEAK", "SDK-HMAC-SHA256", "Signature="] {
-        assert!(!logs.contains(secret), "{secret} leaked: {logs}");
-    }
-    let shown = format!("{outcome:?}");
+    // The cluster is still busy with the first snapshot.
+    let second = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "second-one", None), &cancel)
+        .await?;
+    assert!(!second.adopted);
+    let log = env.requests().await?;
     assert!(
-        !shown.contains(SK) && !shown.contains("TOKEN-SHOULD-NOT-LEAK"),
-        "{shown}"
+        log.iter()
+            .any(|r| r["method"] == "POST" && r["status"] == 403),
+        "expected a busy refusal first: {log:?}"
     );
+    assert_eq!(env.dws_snapshot_count().await?, 2);
     Ok(())
 }
