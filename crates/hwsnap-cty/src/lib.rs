@@ -1,7 +1,7 @@
 //! cty types and values, as Terraform's plugin protocol carries them.
 //!
 //! Main types: [`Type`], [`Value`], [`Number`] and [`AttributePath`]; the
-//! codecs [`msgpack`] and [`json`].
+//! codecs [`msgpack`] and [`json`]; one error type, [`Error`].
 //!
 //! The one design decision to know: a [`Value`] carries no type of its own.
 //! Every codec is driven by the [`Type`] it is given — `(value, type)` in,
@@ -9,6 +9,19 @@
 //! object is always encoded with every attribute of its type, nulls included,
 //! and a decode error names the attribute path where it happened. Known, null
 //! and unknown are three distinct cases, and numbers keep full precision.
+//!
+//! ```
+//! use hwsnap_cty::{msgpack, Type, Value};
+//!
+//! let ty = Type::object([("name", Type::String), ("size", Type::Number)]);
+//! let bytes = msgpack::encode(&Value::Object([("name".into(), "x".into())].into()), &ty)?;
+//! let back = msgpack::decode(&bytes, &ty)?;
+//! assert_eq!(back.get_attr("size"), Some(&Value::Null));
+//! # Ok::<(), hwsnap_cty::Error>(())
+//! ```
+//!
+//! Decoders read untrusted bytes: lengths are checked before allocating and
+//! nesting deeper than 128 levels is an [`Error::TooDeep`], never a crash.
 
 mod error;
 mod number;

@@ -239,64 +239,55 @@ impl Encoder {
         }
     }
 
-    /// The refinement map for `r` as it applies to `ty`, or `None` when
-    /// nothing applies. `detailed: false` keeps only the nullness.
+    /// The refinement map for `r` as it applies to `ty` (go-cty's layout:
+    /// small integer keys, compact values), or `None` when nothing applies.
+    /// `detailed: false` keeps only the nullness.
     fn refinements(
         &self,
         r: &Refinements,
         ty: &Type,
         detailed: bool,
     ) -> Result<Option<Vec<u8>>, Error> {
-        let mut entries: Vec<u8> = Vec::new();
-        let mut count = 0u32;
-        let mut entry = |key: i64, write: &dyn Fn(&mut Vec<u8>) -> Result<(), String>| {
-            count += 1;
-            w::write_sint(&mut entries, key).map_err(|e| e.to_string())?;
-            write(&mut entries)
+        let mut e = Encoder {
+            out: Vec::new(),
+            path: self.path.clone(),
+            depth: self.depth,
         };
-        let wrap = |r: Result<(), String>| r.map_err(|e| self.err(e));
+        let mut count = 0u32;
         if r.nullable == Some(false) {
-            wrap(entry(NULLNESS, &|out| {
-                w::write_bool(out, false).map_err(|e| e.to_string())
-            }))?;
+            e.put(|o| w::write_sint(o, NULLNESS))?;
+            e.put(|o| w::write_bool(o, false))?;
+            count += 1;
         }
         if detailed {
             match ty {
                 Type::String => {
                     if let Some(p) = r.string_prefix.as_deref().filter(|p| !p.is_empty()) {
                         let p = truncate_at_char(p, MAX_PREFIX_LEN);
-                        wrap(entry(STRING_PREFIX, &|out| {
-                            w::write_str(out, p).map_err(|e| e.to_string())
-                        }))?;
+                        e.put(|o| w::write_sint(o, STRING_PREFIX))?;
+                        e.put(|o| w::write_str(o, p))?;
+                        count += 1;
                     }
                 }
                 Type::Number => {
-                    for (key, bound) in
-                        [(NUMBER_MIN, &r.number_lower), (NUMBER_MAX, &r.number_upper)]
-                    {
+                    let bounds = [(NUMBER_MIN, &r.number_lower), (NUMBER_MAX, &r.number_upper)];
+                    for (key, bound) in bounds {
                         if let Some((n, inclusive)) = bound {
-                            let mut sub = Encoder {
-                                out: Vec::new(),
-                                path: self.path.clone(),
-                                depth: self.depth,
-                            };
-                            sub.array_len(2)?;
-                            sub.number(n)?;
-                            sub.put(|o| w::write_bool(o, *inclusive))?;
-                            wrap(entry(key, &|out| {
-                                out.extend_from_slice(&sub.out);
-                                Ok(())
-                            }))?;
+                            e.put(|o| w::write_sint(o, key))?;
+                            e.array_len(2)?;
+                            e.number(n)?;
+                            e.put(|o| w::write_bool(o, *inclusive))?;
+                            count += 1;
                         }
                     }
                 }
                 Type::List(_) | Type::Set(_) | Type::Map(_) => {
-                    for (key, bound) in [(LENGTH_MIN, r.length_lower), (LENGTH_MAX, r.length_upper)]
-                    {
+                    let bounds = [(LENGTH_MIN, r.length_lower), (LENGTH_MAX, r.length_upper)];
+                    for (key, bound) in bounds {
                         if let Some(n) = bound {
-                            wrap(entry(key, &|out| {
-                                w::write_uint(out, n).map(drop).map_err(|e| e.to_string())
-                            }))?;
+                            e.put(|o| w::write_sint(o, key))?;
+                            e.put(|o| w::write_uint(o, n))?;
+                            count += 1;
                         }
                     }
                 }
@@ -306,9 +297,9 @@ impl Encoder {
         if count == 0 {
             return Ok(None);
         }
-        let mut body = Vec::with_capacity(entries.len() + 5);
+        let mut body = Vec::with_capacity(e.out.len() + 5);
         self.check(w::write_map_len(&mut body, count))?;
-        body.extend_from_slice(&entries);
+        body.extend_from_slice(&e.out);
         Ok(Some(body))
     }
 }
@@ -963,6 +954,23 @@ mod tests {
         let bytes = [0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2];
         assert_eq!(encode(&v, &Type::String), Ok(bytes.to_vec()));
         assert_eq!(decode(&bytes, &Type::String), Ok(v));
+        // cty.UnknownVal(cty.Number).Refine().NumberRangeLowerBound(cty.Zero, true)
+        let v = Value::Unknown(Refinements {
+            number_lower: Some((Number::from(0i64), true)),
+            ..Refinements::default()
+        });
+        let bytes = [0xc7, 0x05, 0x0c, 0x81, 0x03, 0x92, 0x00, 0xc3];
+        assert_eq!(encode(&v, &Type::Number), Ok(bytes.to_vec()));
+        assert_eq!(decode(&bytes, &Type::Number), Ok(v));
+        // cty.UnknownVal(cty.List(cty.String)).Refine().CollectionLengthLowerBound(1)
+        let v = Value::Unknown(Refinements {
+            length_lower: Some(1),
+            ..Refinements::default()
+        });
+        let bytes = [0xc7, 0x03, 0x0c, 0x81, 0x05, 0x01];
+        let t = Type::list(Type::String);
+        assert_eq!(encode(&v, &t), Ok(bytes.to_vec()));
+        assert_eq!(decode(&bytes, &t), Ok(v));
     }
 
     #[test]
