@@ -9,5 +9,9 @@
 mod support;
 
 mod acceptance {
+    mod docs;
+    mod examples;
+    mod lifecycle;
+    mod schema;
     mod smoke;
 }

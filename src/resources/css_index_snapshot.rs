@@ -25,8 +25,8 @@ use hwsnap_framework::{
 use tokio::time::Instant;
 
 use super::{
-    WaitFailure, cloud_diagnostic, optional_text, queue_on_cluster, text, timestamp,
-    wait_diagnostic,
+    WaitFailure, cloud_diagnostic, delete_and_wait, optional_text, queue_on_cluster, text,
+    timestamp, wait_diagnostic,
 };
 
 const CREATE: Timeout = Timeout {
@@ -279,40 +279,20 @@ impl Resource<Client> for CssIndexSnapshot {
         else {
             return;
         };
-        let client = ctx.data;
-        match client
-            .css()
-            .delete_snapshot(&cluster_id, &id, ctx.cancel)
-            .await
-        {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => return,
-            Err(e) => {
-                return resp.diagnostics.push(cloud_diagnostic(
-                    &format!("Failed to delete CSS index snapshot {id}"),
-                    &e,
-                ));
-            }
-        }
-        let timeout = timeouts::get(&req.prior, DELETE);
-        let result = wait::until(ctx.cancel, timeout, Backoff::default(), || async {
-            match client
-                .css()
-                .find_snapshot(&cluster_id, &id, ctx.cancel)
-                .await
-            {
-                Ok(s) => Ok(Poll::Pending(s.status.as_str().to_string())),
-                Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
-                Err(e) => Err(WaitFailure::Cloud(e)),
-            }
-        })
+        let css = ctx.data.css();
+        let result = delete_and_wait(
+            &format!("CSS index snapshot {id}"),
+            ctx.cancel,
+            timeouts::get(&req.prior, DELETE),
+            || css.delete_snapshot(&cluster_id, &id, ctx.cancel),
+            || async {
+                let s = css.find_snapshot(&cluster_id, &id, ctx.cancel).await?;
+                Ok(Some(s.status.as_str().to_string()))
+            },
+        )
         .await;
-        if let Err(e) = result {
-            resp.diagnostics.push(wait_diagnostic(
-                &format!("CSS index snapshot {id}"),
-                "delete",
-                e,
-            ));
+        if let Err(d) = result {
+            resp.diagnostics.push(d);
         }
     }
 

@@ -24,8 +24,8 @@ use hwsnap_framework::{
 use tokio::time::Instant;
 
 use super::{
-    WaitFailure, cloud_diagnostic, optional_text, queue_on_cluster, text, timestamp,
-    wait_diagnostic,
+    WaitFailure, cloud_diagnostic, delete_and_wait, optional_text, queue_on_cluster, text,
+    timestamp, wait_diagnostic,
 };
 
 const CREATE: Timeout = Timeout {
@@ -229,29 +229,20 @@ impl Resource<Client> for DwsSnapshot {
         let Some(id) = text(&req.prior, "id") else {
             return;
         };
-        let client = ctx.data;
-        match client.dws().delete_snapshot(&id, ctx.cancel).await {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => return,
-            Err(e) => {
-                return resp.diagnostics.push(cloud_diagnostic(
-                    &format!("Failed to delete DWS snapshot {id}"),
-                    &e,
-                ));
-            }
-        }
-        let timeout = timeouts::get(&req.prior, DELETE);
-        let result = wait::until(ctx.cancel, timeout, Backoff::default(), || async {
-            match client.dws().show_snapshot(&id, ctx.cancel).await {
-                Ok(s) => Ok(Poll::Pending(s.status.as_str().to_string())),
-                Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
-                Err(e) => Err(WaitFailure::Cloud(e)),
-            }
-        })
+        let dws = ctx.data.dws();
+        let result = delete_and_wait(
+            &format!("DWS snapshot {id}"),
+            ctx.cancel,
+            timeouts::get(&req.prior, DELETE),
+            || dws.delete_snapshot(&id, ctx.cancel),
+            || async {
+                let s = dws.show_snapshot(&id, ctx.cancel).await?;
+                Ok(Some(s.status.as_str().to_string()))
+            },
+        )
         .await;
-        if let Err(e) = result {
-            resp.diagnostics
-                .push(wait_diagnostic(&format!("DWS snapshot {id}"), "delete", e));
+        if let Err(d) = result {
+            resp.diagnostics.push(d);
         }
     }
 

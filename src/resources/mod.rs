@@ -11,7 +11,7 @@ pub use dws_snapshot::DwsSnapshot;
 use hwsnap_cloud::{Client, ClusterGuard, Error as CloudError};
 use hwsnap_cty::{AttributePath, Value};
 use hwsnap_framework::Diagnostic;
-use hwsnap_framework::wait::WaitError;
+use hwsnap_framework::wait::{self, Backoff, Poll, WaitError};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
@@ -103,6 +103,57 @@ impl From<CloudError> for WaitFailure {
     fn from(e: CloudError) -> Self {
         WaitFailure::Cloud(e)
     }
+}
+
+/// Deletes a snapshot and waits until it is gone, within `timeout`.
+///
+/// `delete` is retried while the cluster is busy (a snapshot still being
+/// made cannot be deleted yet); an already-missing snapshot counts as
+/// deleted. `status` reports the snapshot's current status, or `None` once
+/// it is gone.
+pub(crate) async fn delete_and_wait<Del, DelFut, St, StFut>(
+    what: &str,
+    cancel: &CancellationToken,
+    timeout: std::time::Duration,
+    delete: Del,
+    status: St,
+) -> Result<(), Diagnostic>
+where
+    Del: Fn() -> DelFut,
+    DelFut: std::future::Future<Output = Result<(), CloudError>>,
+    St: Fn() -> StFut,
+    StFut: std::future::Future<Output = Result<Option<String>, CloudError>>,
+{
+    let deadline = Instant::now() + timeout;
+    match delete().await {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(CloudError::Busy { .. }) => {
+            // Retry until the cluster lets go (e.g. the snapshot finishes being made).
+            wait::until(cancel, timeout, Backoff::default(), || async {
+                match delete().await {
+                    Ok(()) => Ok(Poll::Ready(())),
+                    Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
+                    Err(CloudError::Busy { .. }) => Ok(Poll::Pending("cluster busy".to_string())),
+                    Err(e) => Err(WaitFailure::Cloud(e)),
+                }
+            })
+            .await
+            .map_err(|e| wait_diagnostic(what, "delete", e))?;
+        }
+        Err(e) => return Err(cloud_diagnostic(&format!("Failed to delete {what}"), &e)),
+    }
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    wait::until(cancel, remaining, Backoff::default(), || async {
+        match status().await {
+            Ok(Some(s)) => Ok(Poll::Pending(s)),
+            Ok(None) => Ok(Poll::Ready(())),
+            Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
+            Err(e) => Err(WaitFailure::Cloud(e)),
+        }
+    })
+    .await
+    .map_err(|e| wait_diagnostic(what, "delete", e))
 }
 
 /// Waits for this process's turn on a cluster (the cloud makes one snapshot
