@@ -1,0 +1,230 @@
+//! The examples users copy must work: every directory under `examples/`
+//! validates with every Terraform CLI, and the quickstart and single-provider
+//! examples apply, plan empty and destroy against the emulator, each adopting
+//! a snapshot made out of band (`POST /_emulator/snapshots`) through its
+//! import block.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::support::{Emulator, EmulatorOptions, Workdir, for_each_cli};
+
+fn examples_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// Every directory under `examples/` holding `.tf` files, sorted.
+fn example_dirs() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries = fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let mut has_tf = false;
+        for entry in entries {
+            let path = entry
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "tf") {
+                has_tf = true;
+            }
+        }
+        if has_tf {
+            out.push(dir.to_owned());
+        }
+    }
+    let mut dirs = Vec::new();
+    walk(&examples_root(), &mut dirs);
+    dirs.sort();
+    dirs
+}
+
+/// Copy the files of one example directory into the workdir.
+fn copy_example(wd: &Workdir, dir: &Path) {
+    for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .path();
+        if path.is_file() {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_else(|| panic!("odd file name {}", path.display()));
+            let text =
+                fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            wd.write(name, &text);
+        }
+    }
+}
+
+/// `POST /_emulator/snapshots`: a finished snapshot made outside Terraform.
+fn snapshot_by_hand(emu: &Emulator, service: &str, cluster_id: &str, name: &str) -> String {
+    let made = emu.control(
+        "POST",
+        "snapshots",
+        Some(json!({"service": service, "cluster_id": cluster_id, "name": name})),
+    );
+    made["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("POST /_emulator/snapshots answered no id: {made}"))
+        .to_owned()
+}
+
+fn tfvars(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k} = {}\n", Value::from(*v)))
+        .collect()
+}
+
+#[test]
+fn the_expected_examples_exist() {
+    let root = examples_root();
+    let found: Vec<String> = example_dirs()
+        .iter()
+        .map(|d| d.strip_prefix(&root).unwrap_or(d).display().to_string())
+        .collect();
+    for want in [
+        "provider",
+        "quickstart",
+        "resources/css_index_snapshot",
+        "resources/dws_snapshot",
+        "single-provider",
+    ] {
+        assert!(
+            found.iter().any(|f| f == want),
+            "no examples/{want}: {found:?}"
+        );
+    }
+    for resource in ["dws_snapshot", "css_index_snapshot"] {
+        let import = root.join("resources").join(resource).join("import.sh");
+        let text =
+            fs::read_to_string(&import).unwrap_or_else(|e| panic!("{}: {e}", import.display()));
+        assert!(
+            text.contains(&format!("terraform import {resource}.")),
+            "{text}"
+        );
+        assert!(text.contains("identity = {"), "{text}");
+    }
+}
+
+#[test]
+fn every_example_validates() {
+    let dirs = example_dirs();
+    assert!(!dirs.is_empty(), "no examples found");
+    for_each_cli(|cli| {
+        let emu = Emulator::start(EmulatorOptions::default());
+        for dir in &dirs {
+            let wd = Workdir::new(cli, &emu);
+            copy_example(&wd, dir);
+            let run = wd.run(&["validate", "-no-color"]);
+            assert!(
+                run.success() && run.stdout.contains("The configuration is valid"),
+                "examples/{} does not validate:\n{run}",
+                dir.strip_prefix(examples_root()).unwrap_or(dir).display()
+            );
+        }
+    });
+}
+
+#[test]
+fn quickstart_applies_adopts_plans_empty_and_destroys() {
+    for_each_cli(|cli| {
+        let emu = Emulator::start(EmulatorOptions::default().create_seconds(0.2));
+        let dws = emu.dws_clusters()[0].clone();
+        let css = emu.css_clusters()[0].clone();
+        let existing = snapshot_by_hand(&emu, "dws", &dws, "made-by-hand");
+        let wd = Workdir::new(cli, &emu);
+        copy_example(&wd, &examples_root().join("quickstart"));
+        wd.write(
+            "terraform.tfvars",
+            &tfvars(&[
+                ("dws_cluster_id", &dws),
+                ("css_cluster_id", &css),
+                ("existing_dws_snapshot_id", &existing),
+            ]),
+        );
+
+        let run = wd.apply();
+        assert!(
+            run.stdout
+                .contains("1 imported, 2 added, 0 changed, 0 destroyed"),
+            "{run}"
+        );
+        let adopted = wd.state_values("dws_snapshot.adopted");
+        assert_eq!(adopted["id"], existing.as_str());
+        assert_eq!(adopted["status"], "AVAILABLE");
+        assert_eq!(
+            wd.state_values("dws_snapshot.nightly")["status"],
+            "AVAILABLE"
+        );
+        let logs = wd.state_values("css_index_snapshot.logs");
+        assert_eq!(logs["status"], "COMPLETED");
+        assert_eq!(logs["indices"], "logs-*");
+        assert_eq!(emu.snapshots("dws_snapshots").len(), 2);
+        assert_eq!(emu.snapshots("css_snapshots").len(), 1);
+
+        assert_eq!(wd.plan_exit_code(), 0, "the second plan must be empty");
+
+        wd.destroy();
+        assert!(emu.snapshots("dws_snapshots").is_empty());
+        assert!(emu.snapshots("css_snapshots").is_empty());
+    });
+}
+
+#[test]
+fn single_provider_example_applies_with_provider_arguments() {
+    for_each_cli(|cli| {
+        let emu = Emulator::start(EmulatorOptions::default());
+        let dws = emu.dws_clusters()[0].clone();
+        let css = emu.css_clusters()[0].clone();
+        let existing = snapshot_by_hand(&emu, "css", &css, "made-by-hand");
+        let wd = Workdir::new(cli, &emu);
+        copy_example(&wd, &examples_root().join("single-provider"));
+        wd.write(
+            "terraform.tfvars",
+            &tfvars(&[
+                ("dws_cluster_id", &dws),
+                ("css_cluster_id", &css),
+                ("existing_css_snapshot_id", &existing),
+            ]),
+        );
+        wd.apply();
+        let adopted = wd.state_resource("css_index_snapshot.adopted");
+        assert_eq!(adopted["values"]["id"], existing.as_str());
+        assert_eq!(
+            adopted["provider_name"], "registry.terraform.io/hwsnap/hwsnap",
+            "{adopted}"
+        );
+        assert_eq!(emu.snapshots("css_snapshots").len(), 2);
+        wd.expect_empty_plan();
+        wd.destroy();
+        assert!(emu.snapshots("dws_snapshots").is_empty());
+        assert!(emu.snapshots("css_snapshots").is_empty());
+    });
+}
+
+#[test]
+fn docs_pages_show_the_examples_verbatim() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (page, example) in [
+        ("docs/index.md", "examples/provider/provider.tf"),
+        (
+            "docs/resources/dws_snapshot.md",
+            "examples/resources/dws_snapshot/main.tf",
+        ),
+        (
+            "docs/resources/css_index_snapshot.md",
+            "examples/resources/css_index_snapshot/main.tf",
+        ),
+    ] {
+        let read =
+            |rel: &str| fs::read_to_string(repo.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let (page_text, example_text) = (read(page), read(example));
+        assert!(
+            page_text.contains(&format!("```terraform\n{example_text}```")),
+            "{page} must show {example} verbatim under Example Usage"
+        );
+    }
+}
