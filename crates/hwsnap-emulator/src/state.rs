@@ -446,18 +446,30 @@ impl Emulator {
     }
 
     /// The fault (if any) that fires for this request; counts down and expires rules.
+    ///
+    /// One roll in `[0, 1)` is shared by the matching rules, taken in order:
+    /// each rule owns the next `fraction` of the range, so several rules on
+    /// the same path fire with their own fractions (which add up) instead of
+    /// the first matching rule shadowing the rest.
     pub fn fire_fault(&mut self, method: &str, path: &str) -> Option<FiredFault> {
+        let roll = rand::rng().random::<f64>();
+        self.fire_fault_with_roll(method, path, roll)
+    }
+
+    fn fire_fault_with_roll(&mut self, method: &str, path: &str, roll: f64) -> Option<FiredFault> {
+        let mut covered = 0.0;
         let index = self.faults.iter().position(|r| {
-            r.path.is_match(path)
+            let matches = r.path.is_match(path)
                 && r.spec
                     .method
                     .as_deref()
-                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method));
+            if !matches {
+                return false;
+            }
+            covered += r.spec.fraction.unwrap_or(1.0).clamp(0.0, 1.0);
+            roll < covered
         })?;
-        let fraction = self.faults[index].spec.fraction.unwrap_or(1.0);
-        if fraction < 1.0 && rand::rng().random::<f64>() >= fraction {
-            return None;
-        }
         let rule = &mut self.faults[index];
         let fired = FiredFault {
             kind: rule.spec.kind,
@@ -669,5 +681,39 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn fractions_of_rules_on_one_path_add_up() {
+        let state = AppState::new(&config()).unwrap();
+        let mut e = state.lock();
+        let rule = |kind, fraction| FaultSpec {
+            path: ".*".into(),
+            method: None,
+            kind,
+            fraction: Some(fraction),
+            count: None,
+            retry_after: None,
+            latency_ms: None,
+            body: None,
+        };
+        e.add_fault(rule(FaultKind::Throttle, 0.1)).unwrap();
+        e.add_fault(rule(FaultKind::Html500, 0.1)).unwrap();
+        let kind =
+            |e: &mut Emulator, roll| e.fire_fault_with_roll("GET", "/x", roll).map(|f| f.kind);
+        assert_eq!(kind(&mut e, 0.05), Some(FaultKind::Throttle));
+        // The second rule is not shadowed by the first one's miss.
+        assert_eq!(kind(&mut e, 0.15), Some(FaultKind::Html500));
+        assert_eq!(kind(&mut e, 0.25), None);
+        // Statistically: about 20% of requests fault, half of each kind.
+        let fired: Vec<_> = (0..4000)
+            .filter_map(|_| e.fire_fault("GET", "/x"))
+            .collect();
+        assert!((600..1000).contains(&fired.len()), "{}", fired.len());
+        let throttled = fired
+            .iter()
+            .filter(|f| f.kind == FaultKind::Throttle)
+            .count();
+        assert!((250..550).contains(&throttled), "{throttled}");
     }
 }
