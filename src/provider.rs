@@ -188,6 +188,24 @@ fn env_error(diags: &mut Diagnostics, s: &Setting, path: AttributePath, why: &st
     );
 }
 
+/// Checks a value that came from the environment with the attribute's
+/// validator; configured values were already checked by the framework.
+fn check_from_env(
+    s: &Setting,
+    block: &Value,
+    value: Option<&str>,
+    validator: &dyn Validator,
+    path: AttributePath,
+    diags: &mut Diagnostics,
+) {
+    let from_env = block.get_attr(s.name).is_none_or(Value::is_null);
+    if let (true, Some(v)) = (from_env, value)
+        && let Err(reason) = validator.validate(&Value::string(v))
+    {
+        env_error(diags, s, path, &reason);
+    }
+}
+
 /// Merges the provider block with the environment and checks what needs both.
 /// Returns `None` while a deciding value is still unknown (validation before
 /// apply), with no diagnostics.
@@ -195,18 +213,8 @@ fn settings(config: &Value, diags: &mut Diagnostics) -> Option<Settings> {
     let endpoints_cfg = config.get_attr("endpoints").cloned().unwrap_or(Value::Null);
     let endpoint = |s: &Setting, diags: &mut Diagnostics| -> Result<Option<String>, ()> {
         let v = s.resolve(&endpoints_cfg)?;
-        if let Some(url) = &v {
-            if let Err(reason) = EndpointUrl.validate(&Value::string(url.clone())) {
-                if endpoints_cfg.get_attr(s.name).is_none_or(Value::is_null) {
-                    env_error(
-                        diags,
-                        s,
-                        AttributePath::attr("endpoints").join_attr(s.name),
-                        &reason,
-                    );
-                }
-            }
-        }
+        let path = AttributePath::attr("endpoints").join_attr(s.name);
+        check_from_env(s, &endpoints_cfg, v.as_deref(), &EndpointUrl, path, diags);
         Ok(v)
     };
     let region = REGION.resolve(config).ok()?;
@@ -266,13 +274,14 @@ fn settings(config: &Value, diags: &mut Diagnostics) -> Option<Settings> {
         },
     };
 
-    if let Some(r) = &region {
-        if config.get_attr(REGION.name).is_none_or(Value::is_null) {
-            if let Err(reason) = region_pattern().validate(&Value::string(r.clone())) {
-                env_error(diags, &REGION, AttributePath::attr(REGION.name), &reason);
-            }
-        }
-    }
+    check_from_env(
+        &REGION,
+        config,
+        region.as_deref(),
+        &region_pattern(),
+        AttributePath::attr(REGION.name),
+        diags,
+    );
 
     match (&access_key, &secret_key) {
         (Some(_), None) => diags.attribute_error(

@@ -111,10 +111,10 @@ impl<P: Provider> Server<P> {
     ) -> pb::configure_provider::Response {
         let mut diags = Diagnostics::new();
         tracing::debug!(terraform_version = %r.terraform_version, "configuring provider");
-        if let Some(config) = self.checked_provider_config(r.config.as_ref(), &mut diags) {
-            if let Some(data) = self.provider.configure(&config, &mut diags).await {
-                *self.data.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(data));
-            }
+        if let Some(config) = self.checked_provider_config(r.config.as_ref(), &mut diags)
+            && let Some(data) = self.provider.configure(&config, &mut diags).await
+        {
+            *self.data.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(data));
         }
         pb::configure_provider::Response {
             diagnostics: convert::diagnostics(&diags),
