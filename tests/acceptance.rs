@@ -11,6 +11,7 @@ mod support;
 mod acceptance {
     mod docs;
     mod examples;
+    mod faults;
     mod lifecycle;
     mod schema;
     mod smoke;

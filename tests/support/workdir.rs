@@ -204,6 +204,30 @@ impl Workdir {
         run
     }
 
+    /// Start `terraform ARGS…` here without waiting: a child in its own
+    /// process group, stdin closed, stdout and stderr going to
+    /// `spawned.stdout` / `spawned.stderr` in the workdir (read them with
+    /// [`Workdir::read`]). The caller waits for (or kills) the child.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        let file = |name: &str| {
+            let path = self.path().join(name);
+            fs::File::create(&path)
+                .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()))
+        };
+        let mut cmd = Command::new(&self.cli.path);
+        cmd.args(args)
+            .current_dir(self.path())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null())
+            .stdout(file("spawned.stdout"))
+            .stderr(file("spawned.stderr"))
+            .process_group(0);
+        cmd.spawn()
+            .unwrap_or_else(|e| panic!("cannot start {} {}: {e}", self.cli.label(), args.join(" ")))
+    }
+
     /// Run and panic (showing stdout and stderr) unless it exits 0.
     pub fn expect_success(&self, args: &[&str]) -> Run {
         let run = self.run(args);
