@@ -16,17 +16,16 @@ use hwsnap_cty::{Number, Type, Value};
 use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
 use hwsnap_framework::timeouts::{self, Timeout};
 use hwsnap_framework::validators::{ForbiddenChars, Length, Pattern};
-use hwsnap_framework::wait::{self, Backoff, Poll};
+use hwsnap_framework::wait::Poll;
 use hwsnap_framework::{
     Attribute, Block, CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse,
     IdentityAttribute, IdentitySchema, ImportRequest, ImportResponse, Mode, ReadRequest,
     ReadResponse, Resource, Schema,
 };
-use tokio::time::Instant;
 
 use super::{
-    WaitFailure, cloud_diagnostic, delete_and_wait, optional_text, queue_on_cluster, text,
-    timestamp, wait_diagnostic,
+    NewSnapshot, WaitFailure, cloud_diagnostic, create_and_wait, delete_and_wait, optional_text,
+    text, timestamp,
 };
 
 const CREATE: Timeout = Timeout {
@@ -206,51 +205,35 @@ impl Resource<Client> for CssIndexSnapshot {
 
     async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
         let args = Args::from_value(&req.planned);
-        let timeout = timeouts::get(&req.planned, CREATE);
-        let deadline = Instant::now() + timeout;
-        let client = ctx.data;
-        let _turn = match queue_on_cluster(client, &args.cluster_id, ctx.cancel, deadline).await {
-            Ok(turn) => turn,
-            Err(d) => return resp.diagnostics.push(d),
-        };
+        let css = ctx.data.css();
         let request = CreateCssSnapshot {
             name: args.name.clone(),
             description: args.description.clone(),
             indices: args.indices.clone(),
         };
-        let created = match client
-            .css()
-            .create_snapshot(&args.cluster_id, &request, ctx.cancel)
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => {
-                return resp
-                    .diagnostics
-                    .push(cloud_diagnostic("Failed to create CSS index snapshot", &e));
-            }
-        };
-        resp.state.set_attr("id", Value::string(&created.id));
-        if created.adopted {
-            tracing::info!(id = %created.id, name = %args.name, "adopted the CSS snapshot an earlier attempt created");
-        }
-        let what = format!("CSS index snapshot {:?} ({})", args.name, created.id);
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let result = wait::until(ctx.cancel, remaining, Backoff::default(), || async {
-            let s = client
-                .css()
-                .find_snapshot(&args.cluster_id, &created.id, ctx.cancel)
-                .await?;
-            match s.status {
-                CssStatus::Completed => Ok(Poll::Ready(s)),
-                CssStatus::Building => Ok(Poll::Pending(s.status.as_str().to_string())),
-                other => Err(WaitFailure::Status(other.as_str().to_string())),
-            }
-        })
+        let cluster_id = args.cluster_id.as_str();
+        let ready = create_and_wait(
+            ctx,
+            resp,
+            NewSnapshot {
+                kind: "CSS index snapshot",
+                name: &args.name,
+                cluster_id,
+                timeout: timeouts::get(&req.planned, CREATE),
+            },
+            || css.create_snapshot(cluster_id, &request, ctx.cancel),
+            |id| async move {
+                let s = css.find_snapshot(cluster_id, &id, ctx.cancel).await?;
+                match s.status {
+                    CssStatus::Completed => Ok(Poll::Ready(s)),
+                    CssStatus::Building => Ok(Poll::Pending(s.status.as_str().to_string())),
+                    other => Err(WaitFailure::Status(other.as_str().to_string())),
+                }
+            },
+        )
         .await;
-        match result {
-            Ok(s) => write_state(&mut resp.state, &args.cluster_id, &s),
-            Err(e) => resp.diagnostics.push(wait_diagnostic(&what, "create", e)),
+        if let Some(s) = ready {
+            write_state(&mut resp.state, cluster_id, &s);
         }
     }
 

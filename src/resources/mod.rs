@@ -8,10 +8,10 @@ mod dws_snapshot;
 pub use css_index_snapshot::CssIndexSnapshot;
 pub use dws_snapshot::DwsSnapshot;
 
-use hwsnap_cloud::{Client, ClusterGuard, Error as CloudError};
+use hwsnap_cloud::{Client, ClusterGuard, Created, Error as CloudError};
 use hwsnap_cty::{AttributePath, Value};
-use hwsnap_framework::Diagnostic;
 use hwsnap_framework::wait::{self, Backoff, Poll, WaitError};
+use hwsnap_framework::{CreateResponse, Ctx, Diagnostic};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
@@ -156,9 +156,78 @@ where
     .map_err(|e| wait_diagnostic(what, "delete", e))
 }
 
+/// What a create makes: for messages, and to queue on the cluster.
+pub(crate) struct NewSnapshot<'a> {
+    /// "DWS snapshot" or "CSS index snapshot".
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub cluster_id: &'a str,
+    /// The create timeout, covering the queue and the wait.
+    pub timeout: std::time::Duration,
+}
+
+/// The common shape of every snapshot create: wait for this process's turn
+/// on the cluster, create, record the ID in state at once, then poll until
+/// the snapshot is ready. Returns the ready snapshot; otherwise pushes a
+/// diagnostic, and whatever ID was recorded stays in state.
+pub(crate) async fn create_and_wait<S, Cr, CrFut, Po, PoFut>(
+    ctx: &Ctx<'_, Client>,
+    resp: &mut CreateResponse,
+    new: NewSnapshot<'_>,
+    create: Cr,
+    poll: Po,
+) -> Option<S>
+where
+    Cr: FnOnce() -> CrFut,
+    CrFut: std::future::Future<Output = Result<Created, CloudError>>,
+    Po: Fn(String) -> PoFut,
+    PoFut: std::future::Future<Output = Result<Poll<S>, WaitFailure>>,
+{
+    let NewSnapshot {
+        kind,
+        name,
+        cluster_id,
+        timeout,
+    } = new;
+    let deadline = Instant::now() + timeout;
+    let _turn = match queue_on_cluster(ctx.data, cluster_id, ctx.cancel, deadline).await {
+        Ok(turn) => turn,
+        Err(d) => {
+            resp.diagnostics.push(d);
+            return None;
+        }
+    };
+    let created = match create().await {
+        Ok(c) => c,
+        Err(e) => {
+            resp.diagnostics
+                .push(cloud_diagnostic(&format!("Failed to create {kind}"), &e));
+            return None;
+        }
+    };
+    resp.state.set_attr("id", Value::string(&created.id));
+    if created.adopted {
+        tracing::info!(id = %created.id, name, "adopted the {kind} an earlier attempt created");
+    }
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let id = created.id;
+    match wait::until(ctx.cancel, remaining, Backoff::default(), || {
+        poll(id.clone())
+    })
+    .await
+    {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let what = format!("{kind} {name:?} ({id})");
+            resp.diagnostics.push(wait_diagnostic(&what, "create", e));
+            None
+        }
+    }
+}
+
 /// Waits for this process's turn on a cluster (the cloud makes one snapshot
 /// per cluster at a time), within the operation's deadline.
-pub(crate) async fn queue_on_cluster(
+async fn queue_on_cluster(
     client: &Client,
     cluster_id: &str,
     cancel: &CancellationToken,
