@@ -9,6 +9,7 @@
 mod support;
 
 mod acceptance {
+    mod bad_input;
     mod docs;
     mod examples;
     mod faults;

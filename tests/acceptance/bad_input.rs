@@ -1,0 +1,535 @@
+//! Bad input never reaches the cloud: a table of invalid configurations —
+//! every rule of every argument of both resource types and of the provider
+//! block, bad `timeouts`, bad environment fallbacks, bad import IDs (the
+//! `terraform import` command and `import` blocks) — each fails `validate`,
+//! `plan` or `import` with a diagnostic naming the attribute, and the
+//! emulator's request log stays empty.
+//!
+//! One emulator and one work directory per CLI; the table is walked inside,
+//! so the whole file costs about a minute of CLI time per CLI.
+
+use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
+
+const DWS_CLUSTER: &str = "44b277eb-39be-4921-be31-3d61b43651d7";
+const CSS_CLUSTER: &str = "ea244205-d641-45d9-9dcb-ab2236bcd07e";
+const HEADER: &str = "terraform {\n  required_providers {\n    dws = { source = \"hwsnap/dws\" }\n    css = { source = \"hwsnap/css\" }\n  }\n}\n";
+
+/// How a case is run.
+#[derive(Clone, Copy)]
+enum Step {
+    /// `terraform validate`.
+    Validate,
+    /// `terraform plan` (the provider is configured: env fallbacks, import blocks).
+    Plan,
+    /// `terraform import ADDRESS ID`.
+    Import(&'static str, &'static str),
+}
+
+/// One invalid configuration.
+struct Case {
+    what: String,
+    /// The configuration after [`HEADER`].
+    hcl: String,
+    /// Environment changes: `Some(v)` sets, `None` removes.
+    env: Vec<(&'static str, Option<String>)>,
+    step: Step,
+    /// Every one of these must appear in the CLI's output.
+    expect: Vec<String>,
+}
+
+fn dws(name: &str, extra: &str) -> String {
+    dws_in(DWS_CLUSTER, name, extra)
+}
+
+fn dws_in(cluster: &str, name: &str, extra: &str) -> String {
+    format!(
+        "resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{cluster}\"\n  name       = \"{name}\"\n{extra}}}\n"
+    )
+}
+
+fn css(name: &str, extra: &str) -> String {
+    css_in(CSS_CLUSTER, name, extra)
+}
+
+fn css_in(cluster: &str, name: &str, extra: &str) -> String {
+    format!(
+        "resource \"css_index_snapshot\" \"s\" {{\n  cluster_id = \"{cluster}\"\n  name       = \"{name}\"\n{extra}}}\n"
+    )
+}
+
+/// A valid DWS resource under a `provider "dws"` block with `body`.
+fn provider(body: &str) -> String {
+    format!("provider \"dws\" {{\n{body}}}\n{}", dws("good-name", ""))
+}
+
+/// An HCL string literal (escapes `"` and `\`; `${`/`%{` are escaped too).
+fn hcl(s: &str) -> String {
+    let mut out = String::from("\"");
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn case(what: impl Into<String>, step: Step, hcl: String, expect: &[&str]) -> Case {
+    Case {
+        what: what.into(),
+        hcl,
+        env: Vec::new(),
+        step,
+        expect: expect.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn with_env(mut c: Case, env: &[(&'static str, Option<&str>)]) -> Case {
+    c.env = env
+        .iter()
+        .map(|(k, v)| (*k, v.map(str::to_owned)))
+        .collect();
+    c
+}
+
+/// The table. Every argument's every rule appears at least once.
+fn cases() -> Vec<Case> {
+    use Step::*;
+    let mut t = Vec::new();
+    let long = |n: usize| "a".repeat(n);
+
+    // dws_snapshot.name: 4..64 characters, a letter first, letters digits - _.
+    for (why, name) in [
+        ("too short", "abc".to_string()),
+        ("too long", format!("a{}", long(64))),
+        ("digit first", "1snap".to_string()),
+        ("dash first", "-snap".to_string()),
+        ("underscore first", "_snap".to_string()),
+        ("a space", "snap one".to_string()),
+        ("a dot", "snap.one".to_string()),
+        ("non-ASCII", "snäpshot".to_string()),
+        ("empty", String::new()),
+    ] {
+        t.push(case(
+            format!("dws name {why}"),
+            Validate,
+            dws(&name, ""),
+            &["Invalid value for name"],
+        ));
+    }
+    // dws_snapshot.description: at most 256, none of ! < > ' = & ".
+    t.push(case(
+        "dws description too long",
+        Validate,
+        dws("good-name", &format!("  description = \"{}\"\n", long(257))),
+        &["Invalid value for description"],
+    ));
+    for c in ['!', '<', '>', '\'', '=', '&', '"'] {
+        t.push(case(
+            format!("dws description with {c}"),
+            Validate,
+            dws(
+                "good-name",
+                &format!("  description = {}\n", hcl(&format!("nightly {c} backup"))),
+            ),
+            &["Invalid value for description"],
+        ));
+    }
+    // dws_snapshot.cluster_id: a UUID.
+    for (why, id) in [
+        ("not a UUID", "my-cluster"),
+        ("no dashes", "44b277eb39be4921be313d61b43651d7"),
+        ("a trailing space", "44b277eb-39be-4921-be31-3d61b43651d7 "),
+        ("a non-hex digit", "44b277eb-39be-4921-be31-3d61b43651dz"),
+        ("empty", ""),
+    ] {
+        t.push(case(
+            format!("dws cluster_id {why}"),
+            Validate,
+            dws_in(id, "good-name", ""),
+            &["Invalid value for cluster_id"],
+        ));
+    }
+    // timeouts: Go durations.
+    for (op, d) in [
+        ("create", "30 minutes"),
+        ("create", "10"),
+        ("delete", "-5m"),
+        ("delete", "1x"),
+    ] {
+        t.push(case(
+            format!("dws timeouts.{op} = {d:?}"),
+            Validate,
+            dws(
+                "good-name",
+                &format!("  timeouts {{\n    {op} = \"{d}\"\n  }}\n"),
+            ),
+            &[&format!("timeouts.{op}")],
+        ));
+    }
+
+    // css_index_snapshot.name: 4..64, lowercase letter first, lowercase letters digits - _.
+    for (why, name) in [
+        ("upper case", "Nightly".to_string()),
+        ("upper case inside", "nightLy".to_string()),
+        ("digit first", "1nightly".to_string()),
+        ("too short", "abc".to_string()),
+        ("too long", long(65)),
+        ("a space", "night ly".to_string()),
+    ] {
+        t.push(case(
+            format!("css name {why}"),
+            Validate,
+            css(&name, ""),
+            &["Invalid value for name"],
+        ));
+    }
+    // css description: at most 256, none of < > ! = & " '.
+    t.push(case(
+        "css description too long",
+        Validate,
+        css("nightly", &format!("  description = \"{}\"\n", long(257))),
+        &["Invalid value for description"],
+    ));
+    for c in ['<', '&', '\''] {
+        t.push(case(
+            format!("css description with {c}"),
+            Validate,
+            css(
+                "nightly",
+                &format!("  description = {}\n", hcl(&format!("a {c} b"))),
+            ),
+            &["Invalid value for description"],
+        ));
+    }
+    // css indices: 1..1024, comma-separated lowercase names or `*` patterns,
+    // no spaces, no empty entries, none of " \ < | > / ?.
+    for (why, indices) in [
+        ("empty", String::new()),
+        ("upper case", "Logs-2026*".to_string()),
+        ("a space after a comma", "a, b".to_string()),
+        ("an empty entry", "a,,b".to_string()),
+        ("a trailing comma", "logs-*,".to_string()),
+        ("a leading comma", ",logs".to_string()),
+        ("a slash", "logs/2026".to_string()),
+        ("a question mark", "logs?".to_string()),
+        ("a pipe", "a|b".to_string()),
+        ("a quote", "a\"b".to_string()),
+        ("a backslash", "a\\b".to_string()),
+        ("angle brackets", "<logs>".to_string()),
+        ("too long", format!("{},x", long(1023))),
+    ] {
+        t.push(case(
+            format!("css indices {why}"),
+            Validate,
+            css("nightly", &format!("  indices = {}\n", hcl(&indices))),
+            &["Invalid value for indices"],
+        ));
+    }
+    t.push(case(
+        "css cluster_id not a UUID",
+        Validate,
+        css_in("css-cluster-1", "nightly", ""),
+        &["Invalid value for cluster_id"],
+    ));
+    t.push(case(
+        "css timeouts.create = \"forever\"",
+        Validate,
+        css("nightly", "  timeouts {\n    create = \"forever\"\n  }\n"),
+        &["timeouts.create"],
+    ));
+
+    // The provider block.
+    for (why, body, expect) in [
+        (
+            "region Mars",
+            "  region = \"Mars\"\n",
+            "Invalid value for region",
+        ),
+        (
+            "region with underscores",
+            "  region = \"ap_southeast_1\"\n",
+            "Invalid value for region",
+        ),
+        (
+            "region without a number",
+            "  region = \"ap-southeast\"\n",
+            "Invalid value for region",
+        ),
+        (
+            "max_retries negative",
+            "  max_retries = -1\n",
+            "Invalid value for max_retries",
+        ),
+        (
+            "max_retries too large",
+            "  max_retries = 101\n",
+            "Invalid value for max_retries",
+        ),
+        (
+            "max_retries fractional",
+            "  max_retries = 2.5\n",
+            "Invalid value for max_retries",
+        ),
+        (
+            "endpoint without host",
+            "  endpoints {\n    dws = \"https://\"\n  }\n",
+            "Invalid value for endpoints.dws",
+        ),
+        (
+            "endpoint with only a path",
+            "  endpoints {\n    css = \"http:///v1.0\"\n  }\n",
+            "Invalid value for endpoints.css",
+        ),
+        (
+            "endpoint with an unknown scheme",
+            "  endpoints {\n    iam = \"ftp://iam.example.com\"\n  }\n",
+            "Invalid value for endpoints.iam",
+        ),
+        (
+            "project_id with spaces",
+            "  project_id = \"my project\"\n",
+            "Invalid value for project_id",
+        ),
+        (
+            "cloud not a domain",
+            "  cloud = \"not a domain\"\n",
+            "Invalid value for cloud",
+        ),
+    ] {
+        t.push(case(
+            format!("provider {why}"),
+            Plan,
+            provider(body),
+            &[expect],
+        ));
+    }
+    t.push(with_env(
+        case(
+            "provider access_key without secret_key",
+            Plan,
+            provider("  access_key = \"HPUAEXAMPLEAK0000001\"\n"),
+            &["Missing secret_key"],
+        ),
+        &[("HW_SECRET_KEY", None)],
+    ));
+    t.push(with_env(
+        case(
+            "HW_SECRET_KEY without an access key",
+            Plan,
+            provider(""),
+            &["Missing access_key"],
+        ),
+        &[("HW_ACCESS_KEY", None)],
+    ));
+    t.push(with_env(
+        case(
+            "HW_SECURITY_TOKEN without keys",
+            Plan,
+            provider(""),
+            &["security_token"],
+        ),
+        &[
+            ("HW_ACCESS_KEY", None),
+            ("HW_SECRET_KEY", None),
+            ("HW_SECURITY_TOKEN", Some("token-without-keys")),
+        ],
+    ));
+    t.push(with_env(
+        case(
+            "no region anywhere",
+            Plan,
+            provider(""),
+            &["Missing region"],
+        ),
+        &[("HW_REGION_NAME", None)],
+    ));
+    for (var, value, expect) in [
+        (
+            "HW_REGION_NAME",
+            "moon",
+            "Invalid region from the environment",
+        ),
+        (
+            "HW_MAX_RETRIES",
+            "many",
+            "Invalid max_retries from the environment",
+        ),
+        (
+            "HW_MAX_RETRIES",
+            "1000",
+            "Invalid max_retries from the environment",
+        ),
+        (
+            "HW_MAX_RETRIES",
+            "-3",
+            "Invalid max_retries from the environment",
+        ),
+        (
+            "HW_INSECURE",
+            "maybe",
+            "Invalid insecure from the environment",
+        ),
+        (
+            "HW_DWS_ENDPOINT",
+            "https://",
+            "Invalid dws from the environment",
+        ),
+    ] {
+        t.push(with_env(
+            case(
+                format!("{var}={value:?}"),
+                Plan,
+                provider(""),
+                &[expect, var],
+            ),
+            &[(var, Some(value))],
+        ));
+    }
+
+    // Import IDs: the command and import blocks, for both types.
+    t.push(case(
+        "terraform import dws_snapshot with a path",
+        Import("dws_snapshot.s", "44b277eb/2a4d0f86"),
+        dws("good-name", ""),
+        &["Invalid import ID for dws_snapshot"],
+    ));
+    for id in ["no-slash", "c/s/x", "/s", "c/"] {
+        t.push(case(
+            format!("terraform import css_index_snapshot {id:?}"),
+            Import("css_index_snapshot.s", id),
+            css("nightly", ""),
+            &[
+                "Invalid import ID for css_index_snapshot",
+                "<cluster_id>/<snapshot_id>",
+            ],
+        ));
+    }
+    t.push(case(
+        "import block dws_snapshot with a path",
+        Plan,
+        format!(
+            "{}import {{\n  to = dws_snapshot.s\n  id = \"a/b\"\n}}\n",
+            dws("good-name", "")
+        ),
+        &["Invalid import ID for dws_snapshot"],
+    ));
+    t.push(case(
+        "import block css_index_snapshot without a cluster",
+        Plan,
+        format!(
+            "{}import {{\n  to = css_index_snapshot.s\n  id = \"6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fd\"\n}}\n",
+            css("nightly", "")
+        ),
+        &["Invalid import ID for css_index_snapshot", "<cluster_id>/<snapshot_id>"],
+    ));
+    t
+}
+
+/// Runs one case in `wd` (whose environment is `base` before and after);
+/// returns a failure message, or `None` when the case behaved.
+fn run_case(
+    wd: &mut Workdir,
+    base: &[(String, String)],
+    emu: &Emulator,
+    c: &Case,
+) -> Option<String> {
+    for (k, v) in &c.env {
+        match v {
+            Some(v) => wd.set_env(k, v),
+            None => wd.remove_env(k),
+        };
+    }
+    wd.write("main.tf", &format!("{HEADER}{}", c.hcl));
+    let run = match c.step {
+        Step::Validate => wd.run(&["validate", "-no-color"]),
+        Step::Plan => wd.run(&["plan", "-input=false", "-no-color"]),
+        Step::Import(addr, id) => wd.run(&["import", "-input=false", "-no-color", addr, id]),
+    };
+    // Back to the emulator's environment for the next case.
+    for (k, _) in &c.env {
+        wd.remove_env(k);
+        if let Some((_, v)) = base.iter().find(|(bk, _)| bk == k) {
+            wd.set_env(k, v);
+        }
+    }
+    let out = run.output();
+    let requests = emu.requests();
+    if run.success() || run.timed_out {
+        return Some(format!("{}: expected an error, got:\n{run}", c.what));
+    }
+    if out.contains("panic") || out.contains("Plugin did not respond") {
+        return Some(format!("{}: the provider crashed:\n{run}", c.what));
+    }
+    if let Some(missing) = c.expect.iter().find(|e| !out.contains(e.as_str())) {
+        return Some(format!("{}: no {missing:?} in:\n{out}", c.what));
+    }
+    if !requests.is_empty() {
+        emu.clear_requests();
+        return Some(format!(
+            "{}: {} API call(s) were made: {requests:?}",
+            c.what,
+            requests.len()
+        ));
+    }
+    None
+}
+
+fn walk_table(cli: &TerraformCli) {
+    let emu = Emulator::start(EmulatorOptions::default());
+    let mut wd = Workdir::new(cli, &emu);
+    let base: Vec<(String, String)> = wd.env().to_vec();
+    let table = cases();
+    let failures: Vec<String> = table
+        .iter()
+        .filter_map(|c| run_case(&mut wd, &base, &emu, c))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} invalid configurations misbehaved:\n\n{}",
+        failures.len(),
+        table.len(),
+        failures.join("\n\n")
+    );
+    assert!(emu.requests().is_empty());
+}
+
+#[test]
+fn invalid_configurations_fail_before_any_api_call() {
+    assert!(cases().len() >= 40, "the table has {} cases", cases().len());
+    for_each_cli(walk_table);
+}
+
+/// A valid configuration in the same shape passes, so the table's failures
+/// are the bad values' and not the harness's.
+#[test]
+fn the_table_shapes_are_valid_with_good_values() {
+    for_each_cli(|cli| {
+        let emu = Emulator::start(EmulatorOptions::default());
+        let wd = Workdir::new(cli, &emu);
+        wd.write(
+            "main.tf",
+            &format!(
+                "{HEADER}provider \"dws\" {{\n  region = \"ap-southeast-1\"\n  max_retries = 3\n}}\n{}{}",
+                dws(
+                    "good-name",
+                    "  description = \"nightly backup\"\n  timeouts {\n    create = \"1h30m\"\n    delete = \"90s\"\n  }\n"
+                ),
+                css("nightly", "  indices = \"logs-2026*,audit\"\n")
+            ),
+        );
+        wd.expect_success(&["validate", "-no-color"]);
+        wd.expect_success(&["plan", "-input=false", "-no-color"]);
+        assert!(
+            emu.requests().is_empty(),
+            "plan of new resources calls no API"
+        );
+    });
+}
