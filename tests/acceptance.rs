@@ -13,6 +13,7 @@ mod acceptance {
     mod docs;
     mod examples;
     mod faults;
+    mod interrupts;
     mod lifecycle;
     mod schema;
     mod smoke;

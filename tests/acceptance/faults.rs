@@ -97,9 +97,9 @@ pub(super) fn in_state(wd: &Workdir) -> Vec<InState> {
         .collect()
 }
 
-/// Every snapshot in the emulator, both services: id → (name, status).
-pub(super) fn in_cloud(emu: &Emulator) -> BTreeMap<String, (String, String)> {
-    let state = emu.state();
+/// Every snapshot in an emulator state (`GET /_emulator/state`), both
+/// services: id → (name, status).
+pub(super) fn in_cloud(state: &Value) -> BTreeMap<String, (String, String)> {
     ["dws_snapshots", "css_snapshots"]
         .iter()
         .flat_map(|key| state[*key].as_array().cloned().unwrap_or_default())
@@ -113,8 +113,8 @@ pub(super) fn in_cloud(emu: &Emulator) -> BTreeMap<String, (String, String)> {
 /// Asserts the convergence invariants: the cloud holds exactly `expected`
 /// snapshots, names unique, each in a final status, and the state lists
 /// each cloud ID exactly once (no orphan, no duplicate, no stale ID).
-pub(super) fn assert_converged(wd: &Workdir, emu: &Emulator, expected: usize) {
-    let cloud = in_cloud(emu);
+pub(super) fn assert_converged(wd: &Workdir, cloud_state: &Value, expected: usize) {
+    let cloud = in_cloud(cloud_state);
     assert_eq!(
         cloud.len(),
         expected,
@@ -235,7 +235,7 @@ fn faults_sixty_snapshots_on_a_flaky_cloud() {
     let apply_secs = started.elapsed().as_secs_f64();
     let applied = figures(&emu.requests());
     emu.clear_requests();
-    assert_converged(&wd, &emu, 60);
+    assert_converged(&wd, &emu.state(), 60);
     // Every create was either answered or resolved by name: at most one
     // successful create per snapshot reached the cloud (a second POST of a
     // name gets "name exists" and is adopted), so the count is exact above.
@@ -263,7 +263,11 @@ fn faults_sixty_snapshots_on_a_flaky_cloud() {
     );
     let destroy_secs = started.elapsed().as_secs_f64();
     let destroyed = figures(&emu.requests());
-    assert_eq!(in_cloud(&emu), BTreeMap::new(), "left after destroy");
+    assert_eq!(
+        in_cloud(&emu.state()),
+        BTreeMap::new(),
+        "left after destroy"
+    );
     assert!(in_state(&wd).is_empty(), "state not empty after destroy");
     let destroy_line = destroyed.line("destroy", 60, runs.len(), destroy_secs);
     println!(

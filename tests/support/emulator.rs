@@ -136,24 +136,7 @@ impl Emulator {
     /// an absolute path); panics on a transport error or a non-2xx status.
     /// Returns the JSON answer (`null` for an empty body).
     pub fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let path = if path.starts_with('/') {
-            path.to_owned()
-        } else {
-            format!("/_emulator/{path}")
-        };
-        let resp = http::request(&self.base_url, method, &path, body.as_ref())
-            .unwrap_or_else(|e| panic!("emulator control call failed: {e}"));
-        let text = String::from_utf8_lossy(&resp.body);
-        assert!(
-            (200..300).contains(&resp.status),
-            "emulator control call {method} {path} answered {}: {text}",
-            resp.status
-        );
-        if text.trim().is_empty() {
-            return Value::Null;
-        }
-        serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{method} {path} answered non-JSON ({e}): {text}"))
+        control_at(&self.base_url, method, path, body)
     }
 
     /// `GET /_emulator/state`.
@@ -225,6 +208,29 @@ impl Emulator {
     pub fn reset(&self) {
         self.control("POST", "reset", None);
     }
+}
+
+/// [`Emulator::control`] for an emulator at `base_url` that this process did
+/// not start (e.g. one run as a separate process).
+pub fn control_at(base_url: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/_emulator/{path}")
+    };
+    let resp = http::request(base_url, method, &path, body.as_ref())
+        .unwrap_or_else(|e| panic!("emulator control call failed: {e}"));
+    let text = String::from_utf8_lossy(&resp.body);
+    assert!(
+        (200..300).contains(&resp.status),
+        "emulator control call {method} {path} answered {}: {text}",
+        resp.status
+    );
+    if text.trim().is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{method} {path} answered non-JSON ({e}): {text}"))
 }
 
 impl Drop for Emulator {

@@ -30,7 +30,7 @@ pub mod workdir;
 // Re-exports for the test modules; not every module uses every one.
 #[allow(unused_imports)]
 pub use cli::{TerraformCli, for_each_cli, terraform_clis};
-pub use emulator::{Emulator, EmulatorOptions};
+pub use emulator::{Emulator, EmulatorOptions, control_at};
 #[allow(unused_imports)]
 pub use process::Run;
 pub use workdir::Workdir;
