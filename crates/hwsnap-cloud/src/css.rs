@@ -133,7 +133,7 @@ struct CreatedEnvelope {
 
 #[derive(Deserialize)]
 struct CreatedId {
-    #[serde(deserialize_with = "wire::string")]
+    #[serde(deserialize_with = "wire::id")]
     id: String,
 }
 

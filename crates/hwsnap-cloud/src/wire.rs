@@ -110,6 +110,28 @@ pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
         .unwrap_or_default())
 }
 
+/// The ID a create answers with: a non-empty JSON string, strictly. A
+/// missing, null, empty or wrong-typed ID is a decode error (which makes the
+/// create look its snapshot up by name) rather than an ID made up from the
+/// wrong value, which would name a snapshot that does not exist.
+pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::de::Error as _;
+    match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+        Some(Value::String(_)) => Err(D::Error::custom("the id is empty")),
+        None | Some(Value::Null) => Err(D::Error::custom("the id is null")),
+        Some(other) => Err(D::Error::custom(format!(
+            "the id is not a string: {}",
+            match other {
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                Value::Array(_) => "an array",
+                _ => "an object",
+            }
+        ))),
+    }
+}
+
 /// A number, or a string holding one.
 pub(crate) fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     Ok(Option::<Value>::deserialize(d)?.as_ref().and_then(f64_of))
@@ -154,6 +176,30 @@ pub(crate) fn opt_epoch_ms<'de, D: Deserializer<'de>>(
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct WithId {
+        #[serde(deserialize_with = "id")]
+        id: String,
+    }
+
+    #[test]
+    fn create_ids_are_strict_strings() {
+        let ok: WithId = serde_json::from_str(r#"{"id":"2a4d0f86"}"#).unwrap();
+        assert_eq!(ok.id, "2a4d0f86");
+        for bad in [
+            r#"{"id":42}"#,
+            r#"{"id":""}"#,
+            r#"{"id":"  "}"#,
+            r#"{"id":null}"#,
+            r#"{"id":["x"]}"#,
+            r#"{"id":true}"#,
+            r#"{}"#,
+        ] {
+            let err = serde_json::from_str::<WithId>(bad).unwrap_err();
+            assert!(err.to_string().contains("id"), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn times_with_and_without_zone_and_fraction() {
