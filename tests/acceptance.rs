@@ -16,5 +16,6 @@ mod acceptance {
     mod interrupts;
     mod lifecycle;
     mod schema;
+    mod security;
     mod smoke;
 }
