@@ -18,4 +18,5 @@ mod acceptance {
     mod schema;
     mod security;
     mod smoke;
+    mod stop_provider;
 }
