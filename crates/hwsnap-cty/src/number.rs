@@ -73,6 +73,13 @@ impl Number {
         if n.0.fractional_digit_count().unsigned_abs() > MAX_NUMBER_SCALE {
             return Err(format!("number {s:?} has an exponent out of range"));
         }
+        // Encoders write numbers out in plain decimal: accept only what can
+        // be written back within the same limit (a short `1e40000` cannot).
+        if n.to_string().len() > MAX_NUMBER_TEXT {
+            return Err(format!(
+                "number {s:?} is longer than {MAX_NUMBER_TEXT} characters written out in full"
+            ));
+        }
         Ok(n)
     }
 
@@ -171,6 +178,17 @@ mod tests {
         );
         let big = n("1e400").wire_form();
         assert_eq!(big, WireNumber::Decimal(format!("1{}", "0".repeat(400))));
+    }
+
+    #[test]
+    fn untrusted_numbers_fit_the_text_limit_written_out() {
+        // Found by fuzzing (crates/hwsnap-cty/tests/fuzz_codecs.rs): a short
+        // text with a large exponent decoded, but its own encoding did not.
+        for s in ["2345678901234567890.1e40000", "1e10000", "-1e-10000"] {
+            assert!(Number::parse_untrusted(s).is_err(), "{s}");
+        }
+        let n = Number::parse_untrusted("1e9990").unwrap();
+        assert_eq!(Number::parse_untrusted(&n.to_string()).unwrap(), n);
     }
 
     #[test]
