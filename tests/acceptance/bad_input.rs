@@ -533,3 +533,99 @@ fn the_table_shapes_are_valid_with_good_values() {
         );
     });
 }
+
+#[path = "../../fuzz/mutator.rs"]
+mod mutator;
+
+/// Bounded fuzzing of the import-ID parsers, through the resources' own
+/// `import` (what `terraform import` and `import` blocks reach): never a
+/// panic, and what is accepted is exactly the documented form.
+mod fuzz {
+    use super::mutator;
+    use hwsnap::resources::{CssIndexSnapshot, DwsSnapshot};
+    use hwsnap_cloud::Client;
+    use hwsnap_cty::Value;
+    use hwsnap_framework::{ImportRequest, ImportResponse, Resource};
+
+    /// The state an import ID gives, or the error diagnostics' text.
+    /// `empty` is the resource's all-null object (built once: schemas
+    /// compile their patterns).
+    fn import(r: &dyn Resource<Client>, empty: &Value, id: &str) -> Result<Value, String> {
+        let mut resp = ImportResponse {
+            state: empty.clone(),
+            diagnostics: Default::default(),
+        };
+        r.import(
+            ImportRequest {
+                id: Some(id.to_owned()),
+                identity: None,
+            },
+            &mut resp,
+        );
+        if resp.diagnostics.has_errors() {
+            Err(format!("{:?}", resp.diagnostics))
+        } else {
+            Ok(resp.state)
+        }
+    }
+
+    fn text(v: &Value, name: &str) -> String {
+        v.get_attr(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    const DICT: &[&[u8]] = &[b"/", b"//", b" ", b"\t", b"\n", b"\xc3\xa4", b"\0", b"-"];
+
+    #[test]
+    fn fuzz_dws_import_id() {
+        let seeds = vec![
+            b"2a4d0f86-67cd-408a-8b66-017454fb7793".to_vec(),
+            b" x ".to_vec(),
+        ];
+        let empty = DwsSnapshot.schema().block.null_object();
+        mutator::run("dws-import-id", &seeds, DICT, |input| {
+            let id = String::from_utf8_lossy(input);
+            let want = id.trim();
+            match import(&DwsSnapshot, &empty, &id) {
+                Ok(state) => {
+                    assert!(!want.is_empty() && !want.contains('/'), "{id:?} accepted");
+                    assert_eq!(text(&state, "id"), want);
+                }
+                Err(e) => {
+                    assert!(want.is_empty() || want.contains('/'), "{id:?} refused: {e}");
+                    assert!(e.contains("Invalid import ID for dws_snapshot"), "{e}");
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn fuzz_css_import_id() {
+        let seeds = vec![
+            b"4f3deec3-efa8-4598-bf91-560aad1377a3/6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fd".to_vec(),
+            b"c/s".to_vec(),
+        ];
+        let empty = CssIndexSnapshot.schema().block.null_object();
+        mutator::run("css-import-id", &seeds, DICT, |input| {
+            let id = String::from_utf8_lossy(input);
+            match import(&CssIndexSnapshot, &empty, &id) {
+                Ok(state) => {
+                    let (cluster, snap) = (text(&state, "cluster_id"), text(&state, "id"));
+                    assert!(!cluster.is_empty() && !snap.is_empty(), "{id:?}");
+                    assert!(!snap.contains('/'), "{id:?}");
+                    assert_eq!(format!("{cluster}/{snap}"), id.trim(), "{id:?}");
+                }
+                Err(e) => {
+                    assert!(e.contains("<cluster_id>/<snapshot_id>"), "{e}");
+                    let parts: Vec<&str> = id.trim().split('/').collect();
+                    assert!(
+                        parts.len() != 2 || parts.iter().any(|p| p.is_empty()),
+                        "{id:?} refused: {e}"
+                    );
+                }
+            }
+        });
+    }
+}
