@@ -204,7 +204,19 @@ fn provider_killed_mid_create(cli: &TerraformCli) {
     assert!(recorded.is_subset(&cloud_ids), "stale IDs in state");
 
     // The re-run's creates hear "name exists" and adopt them (both types).
+    emu.clear_requests();
     converge(&emu, &wd, 20);
+    let refused_creates = |service: &str| {
+        emu.requests()
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["service"] == service && r["status"] == 400)
+            .count()
+    };
+    assert_eq!(
+        (refused_creates("dws"), refused_creates("css")),
+        (10, 10),
+        "each re-run create should hear \"name exists\" once"
+    );
     let final_ids: BTreeSet<String> = in_cloud(&emu.state()).into_keys().collect();
     let orphans: BTreeSet<&String> = cloud_ids.difference(&recorded).collect();
     assert!(!orphans.is_empty());
@@ -352,11 +364,16 @@ fn interrupts_emulator_restart_mid_apply() {
     }
     wd.write("main.tf", &snapshots_config(&dws, &css, 2, "restart", ""));
 
+    let started = Instant::now();
     let mut apply = Spawned(wd.spawn(&APPLY));
     wait_until(Duration::from_secs(60), "the first snapshots", || {
         in_cloud(&cloud.state()).len() >= 2
     });
     let before = in_cloud(&cloud.state());
+    assert!(
+        apply.wait(Duration::ZERO).is_none(),
+        "the apply finished before the emulator could be killed"
+    );
     cloud.kill();
     std::thread::sleep(Duration::from_secs(1));
     cloud = EmulatorProcess::start(&settings);
@@ -372,13 +389,14 @@ fn interrupts_emulator_restart_mid_apply() {
     let output = format!("{}{}", wd.read("spawned.stdout"), wd.read("spawned.stderr"));
     assert!(!output.contains("panicked"), "{output}");
     println!(
-        "{}: apply across an emulator restart {}",
+        "{}: apply across an emulator restart {} after {:.1} s",
         cli.label(),
         if status.success() {
             "succeeded"
         } else {
             "failed cleanly"
-        }
+        },
+        started.elapsed().as_secs_f64()
     );
     // Whatever happened, no snapshot exists twice, and a re-run converges.
     assert!(in_cloud(&cloud.state()).len() <= 8);
