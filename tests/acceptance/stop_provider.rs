@@ -274,15 +274,16 @@ fn stop_provider_cancels_every_wait_within_a_second() {
 
 // ---- timeouts ----------------------------------------------------------------
 
-/// A create timeout of 2 s against snapshots that take 8 s: the apply fails
+/// A create timeout of 2 s against snapshots that take 12 s: the apply fails
 /// at the timeout (not at the create time) with both IDs in state,
 /// tainted; a later apply with a 60 s timeout replaces them cleanly (the
 /// delete waits out the still-busy cluster). The 5 s vs 60 s would
-/// prove the same and make the replacement wait ~55 s for the busy cluster.
+/// prove the same and make the replacement wait ~55 s for the busy cluster;
+/// 12 s leaves room for a loaded machine's slow `terraform` start.
 fn create_timeout_then_replace(cli: &TerraformCli) {
     let emu = Emulator::start(
         EmulatorOptions::default()
-            .create_seconds(8.0)
+            .create_seconds(12.0)
             .clusters(1, 1),
     );
     let wd = Workdir::new(cli, &emu);
@@ -294,7 +295,7 @@ fn create_timeout_then_replace(cli: &TerraformCli) {
     let failed_after = started.elapsed();
     assert!(run.output().contains("Timed out waiting"), "{run}");
     assert!(
-        failed_after < Duration::from_secs(6),
+        failed_after < Duration::from_secs(9),
         "the 2 s timeout took {failed_after:?}"
     );
     let state = in_state(&wd);
@@ -328,7 +329,7 @@ fn create_timeout_then_replace(cli: &TerraformCli) {
     );
     wd.expect_empty_plan();
     println!(
-        "{}: create timeout 2 s (create time 8 s) failed after {:.1} s",
+        "{}: create timeout 2 s (create time 12 s) failed after {:.1} s",
         cli.label(),
         failed_after.as_secs_f64()
     );
