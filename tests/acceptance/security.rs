@@ -359,3 +359,96 @@ fn huge_answers_are_clear_errors() {
         assert!((1..=3).contains(&n), "{n} requests");
     });
 }
+
+/// An HTTPS front for the emulator with a throwaway self-signed
+/// certificate: TLS is terminated here and the bytes are piped to the
+/// emulator. Returns the `https://` base URL; runs until the runtime drops.
+fn tls_front(emu: &Emulator, rt: &tokio::runtime::Runtime) -> String {
+    use std::sync::Arc;
+    let backend = emu.base_url().trim_start_matches("http://").to_owned();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap_or_else(|e| panic!("cannot make a certificate: {e}"));
+    let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
+        .unwrap_or_else(|e| panic!("key: {e}"));
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| {
+            b.with_no_client_auth()
+                .with_single_cert(vec![certified.cert.der().clone()], key)
+        })
+        .unwrap_or_else(|e| panic!("TLS config: {e}"));
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap_or_else(|e| panic!("cannot listen: {e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    rt.spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let backend = backend.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return; // the client refused our certificate
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(&backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    format!("https://127.0.0.1:{port}")
+}
+
+#[test]
+fn tls_to_the_cloud_is_verified_unless_insecure() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    for_each_cli(|cli| {
+        let emu = Emulator::start(EmulatorOptions::default());
+        let base = tls_front(&emu, &rt);
+        let mut wd = Workdir::new(cli, &emu);
+        for var in ["HW_DWS_ENDPOINT", "HW_CSS_ENDPOINT", "HW_IAM_ENDPOINT"] {
+            wd.set_env(var, &base);
+        }
+        wd.set_env("TF_LOG", "WARN");
+        let log = wd.path().join("warn.log").display().to_string();
+        wd.set_env("TF_LOG_PATH", &log);
+        let resource = dws(&emu.dws_clusters()[0], "nightly");
+
+        // Verified by default: a self-signed certificate is a clear TLS error.
+        wd.write("main.tf", &resource);
+        let out = wd.apply_failure().output();
+        assert_no_crash(&out);
+        assert!(out.contains("create DWS snapshot"), "{out}");
+        assert!(
+            out.to_ascii_lowercase().contains("certificate"),
+            "names the certificate: {out}"
+        );
+        assert!(emu.requests().is_empty(), "nothing got through");
+        assert!(!wd.read("warn.log").contains("not verified"));
+
+        // insecure = true: it works, and the log says verification is off.
+        wd.write(
+            "main.tf",
+            &format!("{resource}provider \"dws\" {{\n  insecure = true\n}}\n"),
+        );
+        wd.apply();
+        assert_eq!(emu.snapshots("dws_snapshots").len(), 1);
+        let log = wd.read("warn.log");
+        assert!(
+            log.contains("TLS certificates of the cloud") && log.contains("not verified"),
+            "the warning is logged: {}",
+            log.lines()
+                .filter(|l| l.contains("WARN"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        wd.destroy();
+    });
+}
