@@ -487,10 +487,17 @@ fn walk_table(cli: &TerraformCli) {
     let mut wd = Workdir::new(cli, &emu);
     let base: Vec<(String, String)> = wd.env().to_vec();
     let table = cases();
+    let started = std::time::Instant::now();
     let failures: Vec<String> = table
         .iter()
         .filter_map(|c| run_case(&mut wd, &base, &emu, c))
         .collect();
+    eprintln!(
+        "{}: {} invalid configurations, each refused with no API call, in {:.1}s",
+        cli.label(),
+        table.len(),
+        started.elapsed().as_secs_f64()
+    );
     assert!(
         failures.is_empty(),
         "{} of {} invalid configurations misbehaved:\n\n{}",
