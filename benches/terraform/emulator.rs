@@ -1,0 +1,107 @@
+//! The release-built `hwsnap-emulator` as a child process: started with
+//! create time 0 and one DWS cluster per resource, driven through its
+//! control API.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::Result;
+use crate::http;
+
+/// A running emulator; killed on drop.
+pub struct Emulator {
+    child: Child,
+    pub base_url: String,
+    pub clusters: Vec<String>,
+}
+
+/// A UUID-shaped cluster id, different for each `i`.
+fn cluster_id(i: usize) -> String {
+    format!("{:08x}-b5c1-4e0a-9d3f-{:012x}", 0x5ca1_ab1e_u32, i)
+}
+
+impl Emulator {
+    /// Starts `bin` with `clusters` DWS clusters and create time 0.
+    pub fn start(bin: &Path, clusters: usize) -> Result<Emulator> {
+        let ids: Vec<String> = (0..clusters).map(cluster_id).collect();
+        let mut cmd = Command::new(bin);
+        cmd.args(["--create-seconds", "0"]);
+        for id in &ids {
+            cmd.args(["--dws-cluster", id]);
+        }
+        cmd.env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", bin.display()))?;
+        let stdout = child.stdout.take().ok_or("emulator stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| format!("read emulator URL: {e}"))?;
+        let base_url = line.trim().to_owned();
+        if !base_url.starts_with("http://") {
+            let _ = child.kill();
+            return Err(format!("emulator printed {line:?}, not its URL"));
+        }
+        Ok(Emulator {
+            child,
+            base_url,
+            clusters: ids,
+        })
+    }
+
+    fn control(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+        let resp = http::request(&self.base_url, method, path, body.as_ref())?;
+        if !(200..300).contains(&resp.status) {
+            return Err(format!(
+                "emulator {method} {path}: {} {}",
+                resp.status,
+                String::from_utf8_lossy(&resp.body)
+            ));
+        }
+        if resp.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&resp.body).map_err(|e| format!("emulator {path}: {e}"))
+    }
+
+    /// Drops all snapshots and the request log; clusters stay.
+    pub fn reset(&self) -> Result<()> {
+        self.control("POST", "/_emulator/reset", None).map(drop)
+    }
+
+    /// Sets how long new snapshots stay CREATING.
+    pub fn set_create_seconds(&self, s: f64) -> Result<()> {
+        self.control(
+            "POST",
+            "/_emulator/settings",
+            Some(json!({ "create_seconds": s })),
+        )
+        .map(drop)
+    }
+
+    /// The number of DWS snapshots.
+    pub fn snapshot_count(&self) -> Result<usize> {
+        let state = self.control("GET", "/_emulator/state", None)?;
+        Ok(state["dws_snapshots"].as_array().map_or(0, Vec::len))
+    }
+
+    /// The number of cloud requests logged since the last reset.
+    pub fn request_count(&self) -> Result<usize> {
+        let log = self.control("GET", "/_emulator/requests", None)?;
+        Ok(log.as_array().map_or(0, Vec::len))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,253 @@
+//! A Terraform working directory for one contender: `.terraformrc` with
+//! `dev_overrides` (this provider from the cargo build, or through the RSS
+//! wrapper; `hashicorp/null` from the Go binary), a clean environment, and
+//! timed runs.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hwsnap_emulator::config;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::emulator::Emulator;
+use crate::{Result, Tools, rss};
+
+/// What a working directory applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contender {
+    /// `terraform_data`: built into Terraform, no provider process.
+    Floor,
+    /// `null_resource` from HashiCorp's Go `null` provider.
+    Null,
+    /// `dws_snapshot` from this provider.
+    Ours,
+}
+
+impl Contender {
+    pub fn label(self) -> &'static str {
+        match self {
+            Contender::Floor => "floor",
+            Contender::Null => "null",
+            Contender::Ours => "hwsnap",
+        }
+    }
+}
+
+/// The configuration of `n` resources of `c`.
+pub fn main_tf(c: Contender, n: usize, clusters: &[String]) -> String {
+    match c {
+        Contender::Floor => format!(
+            "resource \"terraform_data\" \"r\" {{\n  count = {n}\n  input = \"bench-${{count.index}}\"\n}}\n"
+        ),
+        Contender::Null => format!(
+            "terraform {{\n  required_providers {{\n    null = {{ source = \"hashicorp/null\" }}\n  }}\n}}\n\n\
+             resource \"null_resource\" \"r\" {{\n  count    = {n}\n  triggers = {{ name = \"bench-${{count.index}}\" }}\n}}\n"
+        ),
+        Contender::Ours => {
+            let mut list = String::new();
+            for id in clusters {
+                let _ = writeln!(list, "    \"{id}\",");
+            }
+            format!(
+                "terraform {{\n  required_providers {{\n    dws = {{ source = \"hwsnap/dws\" }}\n  }}\n}}\n\n\
+                 locals {{\n  clusters = [\n{list}  ]\n}}\n\n\
+                 resource \"dws_snapshot\" \"r\" {{\n  count      = {n}\n  \
+                 cluster_id = local.clusters[count.index % length(local.clusters)]\n  \
+                 name       = \"bench-${{count.index}}\"\n}}\n"
+            )
+        }
+    }
+}
+
+pub struct Workdir {
+    dir: PathBuf,
+    terraform: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    fs::write(path, text).map_err(|e| format!("write {}: {e}", path.display()))
+}
+
+fn mkdir(path: &Path) -> Result<()> {
+    fs::create_dir_all(path).map_err(|e| format!("mkdir {}: {e}", path.display()))
+}
+
+impl Workdir {
+    /// `tmp/name`, set up for every contender. With `pids`, this provider
+    /// runs through the RSS wrapper, which records its pids there.
+    pub fn new(
+        tmp: &Path,
+        name: &str,
+        tools: &Tools,
+        emu: &Emulator,
+        pids: Option<&Path>,
+    ) -> Result<Workdir> {
+        let dir = tmp.join(name);
+        let plugins = dir.join("plugins");
+        let ours = dir.join("ours");
+        mkdir(&dir.join("home"))?;
+        mkdir(&plugins)?;
+        mkdir(&ours)?;
+        std::os::unix::fs::symlink(
+            &tools.null_provider,
+            plugins.join("terraform-provider-null"),
+        )
+        .map_err(|e| format!("symlink null provider: {e}"))?;
+        let exe = ours.join("terraform-provider-dws");
+        match pids {
+            Some(_) => {
+                write(&exe, &rss::wrapper_script(&tools.provider))?;
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(&exe, fs::Permissions::from_mode(0o755))
+                    .map_err(|e| format!("chmod wrapper: {e}"))?;
+            }
+            None => std::os::unix::fs::symlink(&tools.provider, &exe)
+                .map_err(|e| format!("symlink provider: {e}"))?,
+        }
+        let config = dir.join(".terraformrc");
+        write(
+            &config,
+            &format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/hwsnap/dws\" = \"{}\"\n    \"registry.terraform.io/hashicorp/null\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                ours.display(),
+                plugins.display()
+            ),
+        )?;
+        let mut env: Vec<(String, String)> = ["PATH", "TMPDIR"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+            .collect();
+        let own = [
+            ("HOME", dir.join("home").display().to_string()),
+            ("TF_CLI_CONFIG_FILE", config.display().to_string()),
+            ("TF_IN_AUTOMATION", "1".into()),
+            ("TF_INPUT", "0".into()),
+            ("CHECKPOINT_DISABLE", "1".into()),
+            ("HW_ACCESS_KEY", config::DEFAULT_ACCESS_KEY.into()),
+            ("HW_SECRET_KEY", config::DEFAULT_SECRET_KEY.into()),
+            ("HW_REGION_NAME", config::DEFAULT_REGION.into()),
+            ("HW_PROJECT_ID", config::DEFAULT_PROJECT_ID.into()),
+            ("HW_DWS_ENDPOINT", emu.base_url.clone()),
+            ("HW_CSS_ENDPOINT", emu.base_url.clone()),
+            ("HW_IAM_ENDPOINT", emu.base_url.clone()),
+        ];
+        env.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        if let Some(p) = pids {
+            env.push(("HWSNAP_BENCH_PIDS".into(), p.display().to_string()));
+        }
+        Ok(Workdir {
+            dir,
+            terraform: tools.terraform.clone(),
+            env,
+        })
+    }
+
+    pub fn write_main(&self, c: Contender, n: usize, clusters: &[String]) -> Result<()> {
+        write(&self.dir.join("main.tf"), &main_tf(c, n, clusters))
+    }
+
+    /// Removes the state, so the next apply creates everything.
+    pub fn fresh_state(&self) -> Result<()> {
+        for f in ["terraform.tfstate", "terraform.tfstate.backup"] {
+            match fs::remove_file(self.dir.join(f)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("remove {f}: {e}")),
+            }
+        }
+        Ok(())
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.terraform);
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `terraform ARGS`, output to files; its wall time, or an error
+    /// with the output when it does not exit 0.
+    pub fn timed(&self, args: &[&str]) -> Result<Duration> {
+        let out = self.dir.join("last.out");
+        let file = fs::File::create(&out).map_err(|e| format!("create last.out: {e}"))?;
+        let err = file.try_clone().map_err(|e| format!("dup: {e}"))?;
+        let mut cmd = self.command(args);
+        cmd.stdout(file).stderr(err);
+        let start = Instant::now();
+        let status = cmd
+            .status()
+            .map_err(|e| format!("start {}: {e}", self.terraform.display()))?;
+        let took = start.elapsed();
+        if !status.success() {
+            let text = fs::read_to_string(&out).unwrap_or_default();
+            return Err(format!(
+                "terraform {} in {} failed ({status}):\n{text}",
+                args.join(" "),
+                self.dir.display()
+            ));
+        }
+        Ok(took)
+    }
+
+    /// Runs `terraform ARGS`; its stdout, or an error when it fails.
+    pub fn output(&self, args: &[&str]) -> Result<String> {
+        let out = self
+            .command(args)
+            .output()
+            .map_err(|e| format!("start {}: {e}", self.terraform.display()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            return Err(format!(
+                "terraform {} failed ({}):\n{stdout}\n{}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(stdout)
+    }
+}
+
+fn timestamp(msg: &Value) -> Result<OffsetDateTime> {
+    let t = msg["@timestamp"]
+        .as_str()
+        .ok_or("message without @timestamp")?;
+    OffsetDateTime::parse(t, &Rfc3339).map_err(|e| format!("timestamp {t:?}: {e}"))
+}
+
+/// From `terraform apply -json` output: for each created resource, the time
+/// from when the snapshot was available at the latest (its `apply_start`
+/// plus `create_seconds`) to its `apply_complete`, in ms.
+pub fn completion_lags(json_lines: &str, create_seconds: f64) -> Result<Vec<f64>> {
+    let mut starts = std::collections::HashMap::new();
+    let mut lags = Vec::new();
+    for line in json_lines.lines() {
+        let Ok(msg) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let addr = msg["hook"]["resource"]["addr"].as_str().unwrap_or_default();
+        match msg["type"].as_str() {
+            Some("apply_start") => {
+                starts.insert(addr.to_owned(), timestamp(&msg)?);
+            }
+            Some("apply_complete") => {
+                let start = starts
+                    .get(addr)
+                    .ok_or_else(|| format!("apply_complete without apply_start for {addr}"))?;
+                let took = (timestamp(&msg)? - *start).as_seconds_f64();
+                lags.push((took - create_seconds) * 1000.0);
+            }
+            _ => {}
+        }
+    }
+    Ok(lags)
+}
