@@ -130,7 +130,7 @@ where
         Err(e) if e.is_not_found() => return Ok(()),
         Err(CloudError::Busy { .. }) => {
             // Retry until the cluster lets go (e.g. the snapshot finishes being made).
-            wait::until(cancel, timeout, Backoff::default(), || async {
+            wait::until(cancel, timeout, Backoff::retry(), || async {
                 match delete().await {
                     Ok(()) => Ok(Poll::Ready(())),
                     Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
