@@ -5,16 +5,24 @@
 //! Terraform's client certificate is a self-signed ECDSA P-521 certificate
 //! marked `CA:TRUE`, so stock chain verification would reject it. The
 //! verifier here compares DER bytes instead, and still checks the TLS
-//! handshake signature so only the holder of the private key gets in. The
-//! aws-lc-rs provider is used because *ring* has no P-521.
+//! handshake signature so only the holder of the private key gets in.
+//!
+//! Two crypto libraries, on purpose ([`crypto_provider`]): *ring* does
+//! everything that needs randomness (our key and certificate, key exchange,
+//! handshake nonces), aws-lc-rs only verifies signatures, because *ring*
+//! has no P-521. aws-lc's random generator seeds itself from CPU jitter
+//! entropy on first use, about 30 ms of CPU — more than the rest of a
+//! provider start-up; verifying needs no randomness, so it never starts.
 
 use std::fmt;
 use std::sync::Arc;
 
 use rcgen::{
-    CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
-    PKCS_ECDSA_P256_SHA256,
+    CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
+    PKCS_ECDSA_P256_SHA256, PublicKeyData, SignatureAlgorithm, SigningKey,
 };
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -56,7 +64,7 @@ impl ServerIdentity {
     /// `localhost` (the name go-plugin's client checks), EKU server and
     /// client auth, valid from a minute ago for ten years.
     pub fn generate() -> Result<Self, TlsError> {
-        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let key_pair = RingP256::generate()?;
         let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
         params
             .distinguished_name
@@ -80,7 +88,7 @@ impl ServerIdentity {
         let cert = params.self_signed(&key_pair)?;
         Ok(Self {
             cert: cert.der().clone(),
-            key: PrivatePkcs8KeyDer::from(key_pair.serialize_der()),
+            key: PrivatePkcs8KeyDer::from(key_pair.pkcs8),
         })
     }
 
@@ -95,9 +103,56 @@ pub fn parse_client_cert_pem(pem: &str) -> Result<CertificateDer<'static>, TlsEr
     CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|_| TlsError::ClientCertPem)
 }
 
-/// The crypto provider used throughout: aws-lc-rs (it has P-521).
+/// An ECDSA P-256 key made and used by *ring* (see the module doc), as
+/// rcgen's signer for the self-signed certificate.
+struct RingP256 {
+    pair: EcdsaKeyPair,
+    pkcs8: Vec<u8>,
+    rng: SystemRandom,
+}
+
+impl RingP256 {
+    fn generate() -> Result<Self, rcgen::Error> {
+        let rng = SystemRandom::new();
+        let alg = &ECDSA_P256_SHA256_ASN1_SIGNING;
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng)
+            .map_err(|_| rcgen::Error::RingUnspecified)?
+            .as_ref()
+            .to_vec();
+        let pair = EcdsaKeyPair::from_pkcs8(alg, &pkcs8, &rng)
+            .map_err(|e| rcgen::Error::RingKeyRejected(e.to_string()))?;
+        Ok(Self { pair, pkcs8, rng })
+    }
+}
+
+impl PublicKeyData for RingP256 {
+    fn der_bytes(&self) -> &[u8] {
+        self.pair.public_key().as_ref()
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        &PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl SigningKey for RingP256 {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.pair
+            .sign(&self.rng, msg)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| rcgen::Error::RingUnspecified)
+    }
+}
+
+/// The crypto provider used throughout: *ring* for key exchange, ciphers,
+/// our signatures and randomness; aws-lc-rs's signature verification, which
+/// has P-521 (Terraform's client key).
 pub fn crypto_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    let aws_lc = rustls::crypto::aws_lc_rs::default_provider();
+    Arc::new(CryptoProvider {
+        signature_verification_algorithms: aws_lc.signature_verification_algorithms,
+        ..rustls::crypto::ring::default_provider()
+    })
 }
 
 /// A server configuration that requires the client to present exactly
@@ -201,7 +256,7 @@ impl ClientCertVerifier for ExactClientCert {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rcgen::PKCS_ECDSA_P521_SHA512;
+    use rcgen::{KeyPair, PKCS_ECDSA_P521_SHA512};
 
     /// A certificate shaped like Terraform's: self-signed P-521, CA:TRUE.
     fn terraform_like_cert() -> (String, CertificateDer<'static>) {
