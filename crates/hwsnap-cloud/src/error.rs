@@ -74,6 +74,12 @@ pub enum Error {
         reason: String,
         ambiguous: bool,
     },
+    /// The endpoint's TLS certificate was refused. Never retried: it will
+    /// not change by itself, and the request was never sent.
+    #[error(
+        "{operation} failed: the endpoint's TLS certificate was refused ({reason}): check the endpoint URL and the machine's CA certificates; set insecure = true only for test endpoints"
+    )]
+    Certificate { operation: String, reason: String },
     /// The cloud answered, but not in the expected shape.
     #[error("{operation} failed: the cloud's answer could not be read: {reason}{}", detail(None, &None, "", .request_id))]
     Decode {

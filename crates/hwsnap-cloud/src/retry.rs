@@ -295,6 +295,15 @@ mod tests {
     }
 
     #[test]
+    fn refused_certificates_are_final() {
+        let v = verdict(&Error::Certificate {
+            operation: "op".to_owned(),
+            reason: "invalid peer certificate: UnknownIssuer".to_owned(),
+        });
+        assert!(!v.retry && !v.ambiguous, "{v:?}");
+    }
+
+    #[test]
     fn backoff_stays_within_capped_ceiling() {
         let timing = RetryTiming {
             base: Duration::from_millis(100),

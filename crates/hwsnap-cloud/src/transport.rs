@@ -310,6 +310,33 @@ pub(crate) fn decode<T: DeserializeOwned>(op: &Operation, reply: &Reply) -> Resu
     })
 }
 
+/// The rustls certificate error behind a failed connection, if that is
+/// what it was. The TLS stream wraps it in `io::Error`s (possibly nested),
+/// whose `source()` skips the wrapped error, so each layer is peeled.
+fn certificate_problem(e: &reqwest::Error) -> Option<&rustls::Error> {
+    fn peel<'a>(mut err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        loop {
+            if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+                return matches!(
+                    tls,
+                    rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+                )
+                .then_some(tls);
+            }
+            let inner = err.downcast_ref::<std::io::Error>()?.get_ref()?;
+            err = inner;
+        }
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        if let Some(tls) = peel(inner) {
+            return Some(tls);
+        }
+        source = inner.source();
+    }
+    None
+}
+
 fn transport_error(op: &Operation, e: &reqwest::Error) -> Error {
     let mut reason = e.to_string();
     let mut source = std::error::Error::source(e);
@@ -320,6 +347,12 @@ fn transport_error(op: &Operation, e: &reqwest::Error) -> Error {
             reason.push_str(&text);
         }
         source = inner.source();
+    }
+    if let Some(problem) = certificate_problem(e) {
+        return Error::Certificate {
+            operation: op.description.clone(),
+            reason: problem.to_string(),
+        };
     }
     if e.is_timeout() && !e.is_connect() {
         return Error::Timeout {

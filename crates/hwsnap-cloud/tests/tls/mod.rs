@@ -74,16 +74,7 @@ async fn self_signed_certificate_is_refused_by_default() -> TestResult {
     let client = Client::new(config(&base, false))?;
     let err = client.project_id(&CancellationToken::new()).await.err();
     server.abort();
-    assert!(
-        matches!(
-            err,
-            Some(Error::Transport {
-                ambiguous: false,
-                ..
-            })
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Some(Error::Certificate { .. })), "{err:?}");
     let text = err.map(|e| e.to_string()).unwrap_or_default();
     assert!(text.to_ascii_lowercase().contains("certificate"), "{text}");
     Ok(())
