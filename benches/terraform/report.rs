@@ -161,25 +161,28 @@ impl Report {
         ours_ms: &[f64],
         floor_ms: &[f64],
         rss_kib: &[u64],
+        cpu_ms: &[f64],
     ) {
         let mut t = String::from(
-            "| N | hwsnap apply | per resource | `terraform_data` apply | per resource | hwsnap / floor | provider peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+            "| N | hwsnap apply | per resource | `terraform_data` apply | per resource | hwsnap / floor | provider CPU per resource | provider peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for i in 0..n
             .len()
             .min(ours_ms.len())
             .min(floor_ms.len())
             .min(rss_kib.len())
+            .min(cpu_ms.len())
         {
             let _ = writeln!(
                 t,
-                "| {} | {:.0} ms | {:.1} ms | {:.0} ms | {:.1} ms | {:.2}× | {:.1} MiB |",
+                "| {} | {:.0} ms | {:.1} ms | {:.0} ms | {:.1} ms | {:.2}× | {:.2} ms | {:.1} MiB |",
                 n[i],
                 ours_ms[i],
                 ours_ms[i] / n[i] as f64,
                 floor_ms[i],
                 floor_ms[i] / n[i] as f64,
                 ours_ms[i] / floor_ms[i],
+                cpu_ms[i] / n[i] as f64,
                 rss_kib[i] as f64 / 1024.0
             );
         }
