@@ -128,7 +128,7 @@ where
         return ExitCode::from(1);
     }
     crate::logging::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
