@@ -39,9 +39,9 @@ pub(crate) fn optional_text(s: Option<&str>) -> Value {
 
 /// The attribute a cloud error is about, when it is about one.
 fn error_path(err: &CloudError) -> Option<AttributePath> {
-    match (err, err.code()) {
-        (CloudError::AlreadyExists { .. }, _) => Some(AttributePath::attr("name")),
-        (_, Some("DWS.0047" | "DWS.0015" | "CSS.0015")) => Some(AttributePath::attr("cluster_id")),
+    match err {
+        CloudError::AlreadyExists { .. } => Some(AttributePath::attr("name")),
+        e if e.is_cluster_not_found() => Some(AttributePath::attr("cluster_id")),
         _ => None,
     }
 }

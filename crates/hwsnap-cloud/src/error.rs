@@ -107,6 +107,12 @@ impl Error {
         matches!(self, Error::NotFound { .. })
     }
 
+    /// True when the cloud says the cluster itself does not exist (or is
+    /// not visible to these credentials), as opposed to one snapshot.
+    pub fn is_cluster_not_found(&self) -> bool {
+        self.code().is_some_and(|c| CLUSTER_GONE_CODES.contains(&c))
+    }
+
     /// The cloud's request id, when the failure came with one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -231,6 +237,8 @@ pub(crate) struct CloudError {
 }
 
 const BUSY_CODES: &[&str] = &["DWS.7023", "CSS.0011"];
+/// Codes that say the cluster (not just the snapshot) is missing or hidden.
+const CLUSTER_GONE_CODES: &[&str] = &["DWS.0047", "DWS.0015", "CSS.0015"];
 const NOT_FOUND_CODES: &[&str] = &["DWS.5149", "DWS.0047", "DWS.0015", "CSS.0015"];
 const THROTTLE_CODES: &[&str] = &["APIGW.0308"];
 
@@ -506,7 +514,16 @@ mod tests {
             let err =
                 CloudError::parse(403, None, None, body.as_bytes()).classify(&op(OpKind::List));
             assert!(err.is_not_found(), "{code}");
+            assert!(err.is_cluster_not_found(), "{code}");
         }
+        let snapshot_gone = CloudError::parse(
+            400,
+            None,
+            None,
+            br#"{"error_code":"DWS.5149","error_msg":"x"}"#,
+        )
+        .classify(&op(OpKind::Read));
+        assert!(snapshot_gone.is_not_found() && !snapshot_gone.is_cluster_not_found());
     }
 
     #[test]
