@@ -23,46 +23,17 @@ pub struct CreateCssSnapshot {
     pub indices: Option<String>,
 }
 
-/// A CSS snapshot's status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CssStatus {
-    Building,
-    Completed,
-    Failed,
-    PartFailed,
-    /// Anything else, as sent (empty when missing).
-    Other(String),
-}
-
-impl Default for CssStatus {
-    fn default() -> Self {
-        CssStatus::Other(String::new())
+wire::wire_words! {
+    /// A CSS snapshot's status.
+    pub enum CssStatus {
+        Building => "BUILDING",
+        Completed => "COMPLETED",
+        Failed => "FAILED",
+        PartFailed => "PART_FAILED",
     }
 }
 
 impl CssStatus {
-    /// Reads the wire text (case-insensitive).
-    pub fn parse(s: &str) -> Self {
-        match s.trim().to_ascii_uppercase().as_str() {
-            "BUILDING" => CssStatus::Building,
-            "COMPLETED" => CssStatus::Completed,
-            "FAILED" => CssStatus::Failed,
-            "PART_FAILED" => CssStatus::PartFailed,
-            _ => CssStatus::Other(s.trim().to_owned()),
-        }
-    }
-
-    /// The wire text.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CssStatus::Building => "BUILDING",
-            CssStatus::Completed => "COMPLETED",
-            CssStatus::Failed => "FAILED",
-            CssStatus::PartFailed => "PART_FAILED",
-            CssStatus::Other(s) => s,
-        }
-    }
-
     /// True once the snapshot will not change by itself any more.
     pub fn is_final(&self) -> bool {
         !matches!(self, CssStatus::Building)

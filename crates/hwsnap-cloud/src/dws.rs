@@ -28,78 +28,29 @@ pub struct CreateDwsSnapshot {
     pub description: Option<String>,
 }
 
-/// A DWS snapshot's status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DwsStatus {
-    Creating,
-    Available,
-    Unavailable,
-    Frozen,
-    PoliceFrozen,
-    /// Anything else, as sent (empty when missing).
-    Other(String),
-}
-
-impl Default for DwsStatus {
-    fn default() -> Self {
-        DwsStatus::Other(String::new())
+wire::wire_words! {
+    /// A DWS snapshot's status.
+    pub enum DwsStatus {
+        Creating => "CREATING",
+        Available => "AVAILABLE",
+        Unavailable => "UNAVAILABLE",
+        Frozen => "FROZEN",
+        PoliceFrozen => "POLICE_FROZEN",
     }
 }
 
 impl DwsStatus {
-    /// Reads the wire text (case-insensitive).
-    pub fn parse(s: &str) -> Self {
-        match s.trim().to_ascii_uppercase().as_str() {
-            "CREATING" => DwsStatus::Creating,
-            "AVAILABLE" => DwsStatus::Available,
-            "UNAVAILABLE" => DwsStatus::Unavailable,
-            "FROZEN" => DwsStatus::Frozen,
-            "POLICE_FROZEN" => DwsStatus::PoliceFrozen,
-            _ => DwsStatus::Other(s.trim().to_owned()),
-        }
-    }
-
-    /// The wire text.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DwsStatus::Creating => "CREATING",
-            DwsStatus::Available => "AVAILABLE",
-            DwsStatus::Unavailable => "UNAVAILABLE",
-            DwsStatus::Frozen => "FROZEN",
-            DwsStatus::PoliceFrozen => "POLICE_FROZEN",
-            DwsStatus::Other(s) => s,
-        }
-    }
-
     /// True once the snapshot will not change by itself any more.
     pub fn is_final(&self) -> bool {
         !matches!(self, DwsStatus::Creating)
     }
 }
 
-/// `MANUAL` or `AUTOMATED` (`AUTO` is read as automated).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DwsSnapshotType {
-    Manual,
-    Automated,
-    Other(String),
-}
-
-impl DwsSnapshotType {
-    pub fn parse(s: &str) -> Self {
-        match s.trim().to_ascii_uppercase().as_str() {
-            "MANUAL" => DwsSnapshotType::Manual,
-            "AUTOMATED" | "AUTO" => DwsSnapshotType::Automated,
-            _ => DwsSnapshotType::Other(s.trim().to_owned()),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            DwsSnapshotType::Manual => "MANUAL",
-            DwsSnapshotType::Automated => "AUTOMATED",
-            DwsSnapshotType::Other(s) => s,
-        }
+wire::wire_words! {
+    /// `MANUAL` or `AUTOMATED` (`AUTO` is read as automated).
+    pub enum DwsSnapshotType {
+        Manual => "MANUAL",
+        Automated => "AUTOMATED" | "AUTO",
     }
 }
 

@@ -11,6 +11,52 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
+/// A closed set of words the cloud sends, plus `Other(String)` for any
+/// other word (empty when the field is missing): the enum, `Default`,
+/// `parse` (trimmed, case-insensitive, with aliases) and `as_str`, written
+/// once for every such field.
+macro_rules! wire_words {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($variant:ident => $word:literal $(| $alias:literal)*,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum $name {
+            $($variant,)+
+            /// Anything else, as sent (empty when missing).
+            Other(String),
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::Other(String::new())
+            }
+        }
+
+        impl $name {
+            /// Reads the wire text (case-insensitive).
+            pub fn parse(s: &str) -> Self {
+                match s.trim().to_ascii_uppercase().as_str() {
+                    $($word $(| $alias)* => $name::$variant,)+
+                    _ => $name::Other(s.trim().to_owned()),
+                }
+            }
+
+            /// The wire text.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $word,)+
+                    $name::Other(s) => s,
+                }
+            }
+        }
+    };
+}
+pub(crate) use wire_words;
+
 /// Parses a timestamp leniently: RFC 3339, or `YYYY-MM-DD[T ]HH:MM:SS[.frac]`
 /// followed by `Z`, `+hh:mm`, `+hhmm` or nothing (UTC assumed).
 pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
