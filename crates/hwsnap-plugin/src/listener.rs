@@ -1,11 +1,14 @@
 //! Listening and accepting: a unix socket in `$TMPDIR` (TCP on 127.0.0.1
 //! inside `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT` as a fallback), the guard that
 //! removes the socket file, and the accept loop that runs TLS handshakes off
-//! the accept path and hands finished connections to tonic.
+//! the accept path and hands finished connections to tonic, counting the
+//! open ones so a requested shutdown exits the moment Terraform hangs up.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -128,8 +131,61 @@ pub fn port_range(min: Option<&str>, max: Option<&str>) -> (u16, u16) {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
 
+/// Open connections and whether the process should end once none is left.
+///
+/// go-plugin's client calls `Shutdown`, then closes its connection, then
+/// waits for the process to exit. Exiting when the last connection closes
+/// (instead of after a fixed delay) means the reply has been read, and no
+/// time is spent sleeping: Terraform starts a provider three or four times
+/// per command, and waits for each one to end.
+#[derive(Debug, Default)]
+pub struct Connections {
+    open: AtomicUsize,
+    exit_when_idle: AtomicBool,
+}
+
+impl Connections {
+    /// A new counter with no connection open.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// How many connections are open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Marks the process for exit once no connection is open; true when none
+    /// is open already (the caller exits at once).
+    pub fn exit_when_idle(&self) -> bool {
+        self.exit_when_idle.store(true, Ordering::SeqCst);
+        self.open() == 0
+    }
+
+    fn track(self: &Arc<Self>) -> Tracked {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        Tracked(self.clone())
+    }
+}
+
+/// One open connection, counted in [`Connections`] until dropped.
+#[derive(Debug)]
+struct Tracked(Arc<Connections>);
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        let was = self.0.open.fetch_sub(1, Ordering::SeqCst);
+        if was == 1 && self.0.exit_when_idle.load(Ordering::SeqCst) {
+            std::process::exit(0);
+        }
+    }
+}
+
 /// One accepted (and, with TLS, authenticated) connection.
-pub struct Conn(Pin<Box<dyn Io>>);
+pub struct Conn {
+    io: Pin<Box<dyn Io>>,
+    _tracked: Tracked,
+}
 
 impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -149,7 +205,7 @@ impl AsyncRead for Conn {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        self.0.as_mut().poll_read(cx, buf)
+        self.io.as_mut().poll_read(cx, buf)
     }
 }
 
@@ -159,15 +215,15 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.0.as_mut().poll_write(cx, buf)
+        self.io.as_mut().poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.0.as_mut().poll_flush(cx)
+        self.io.as_mut().poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.0.as_mut().poll_shutdown(cx)
+        self.io.as_mut().poll_shutdown(cx)
     }
 
     fn poll_write_vectored(
@@ -175,21 +231,23 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.0.as_mut().poll_write_vectored(cx, bufs)
+        self.io.as_mut().poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
+        self.io.is_write_vectored()
     }
 }
 
 /// Starts the accept loop and returns the stream of ready connections.
 /// With `tls`, each handshake runs in its own task; clients that fail it
 /// (no certificate, the wrong one, a timeout) are dropped and logged, never
-/// handed to gRPC.
+/// handed to gRPC. Every connection handed out is counted in `connections`
+/// until it closes.
 pub fn incoming(
     listener: Listener,
     tls: Option<TlsAcceptor>,
+    connections: Arc<Connections>,
 ) -> ReceiverStream<Result<Conn, io::Error>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
@@ -217,20 +275,29 @@ pub fn incoming(
             }
             match &tls {
                 None => {
-                    if tx.send(Ok(Conn(stream))).await.is_err() {
+                    let conn = Conn {
+                        io: stream,
+                        _tracked: connections.track(),
+                    };
+                    if tx.send(Ok(conn)).await.is_err() {
                         break;
                     }
                 }
                 Some(acceptor) => {
                     let acceptor = acceptor.clone();
                     let tx = tx.clone();
+                    let connections = connections.clone();
                     tokio::spawn(async move {
                         let handshake =
                             tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
                                 .await;
                         match handshake {
                             Ok(Ok(tls_stream)) => {
-                                let _ = tx.send(Ok(Conn(Box::pin(tls_stream)))).await;
+                                let conn = Conn {
+                                    io: Box::pin(tls_stream),
+                                    _tracked: connections.track(),
+                                };
+                                let _ = tx.send(Ok(conn)).await;
                             }
                             Ok(Err(err)) => {
                                 tracing::warn!(error = %err, "TLS handshake refused");

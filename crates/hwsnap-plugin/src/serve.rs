@@ -13,7 +13,7 @@ use tonic::transport::Server;
 
 use crate::controller::{Controller, ShutdownAction};
 use crate::handshake::{self, HandshakeError, ListenAddr};
-use crate::listener::{self, SocketGuard};
+use crate::listener::{self, Connections, SocketGuard};
 use crate::proto::plugin::grpc_controller_server::GrpcControllerServer;
 use crate::proto::plugin::grpc_stdio_server::GrpcStdioServer;
 use crate::proto::tfplugin6::provider_server::{Provider, ProviderServer};
@@ -23,8 +23,10 @@ use crate::tls::{self, ServerIdentity, TlsError};
 /// The name go-plugin health-checks.
 pub const HEALTH_SERVICE: &str = "plugin";
 
-/// Delay between answering `Shutdown` and exiting, so the reply gets out.
-const EXIT_DELAY: Duration = Duration::from_millis(10);
+/// How long after answering `Shutdown` the process exits even if the
+/// client keeps its connection open (go-plugin closes it at once, and the
+/// process exits then).
+const EXIT_FALLBACK: Duration = Duration::from_millis(250);
 
 /// What to serve and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +213,12 @@ where
         .set_service_status(HEALTH_SERVICE, tonic_health::ServingStatus::Serving)
         .await;
 
-    let controller = Controller::new(shutdown_action(socket_path, opts.debug));
+    let connections = Connections::new();
+    let controller = Controller::new(shutdown_action(
+        socket_path,
+        connections.clone(),
+        opts.debug,
+    ));
     let router = Server::builder()
         .add_service(health_service)
         .add_service(GrpcControllerServer::new(controller))
@@ -221,7 +228,7 @@ where
     let cert_der = tls
         .as_ref()
         .map(|(identity, _)| identity.cert_der().to_vec());
-    let incoming = listener::incoming(listener, tls.map(|(_, acceptor)| acceptor));
+    let incoming = listener::incoming(listener, tls.map(|(_, acceptor)| acceptor), connections);
 
     if opts.debug {
         let banner = handshake::debug_banner(&opts.provider_address, std::process::id(), &addr);
@@ -257,9 +264,14 @@ where
 }
 
 /// What `Shutdown` does: in normal mode remove the socket and exit the
-/// process right after the reply is sent; in debug mode only log (the user
-/// stops a debug server with Ctrl-C).
-fn shutdown_action(socket_path: Option<PathBuf>, debug: bool) -> ShutdownAction {
+/// process as soon as the caller has hung up (so it has the reply), or
+/// [`EXIT_FALLBACK`] after the reply if it keeps the connection open; in
+/// debug mode only log (the user stops a debug server with Ctrl-C).
+fn shutdown_action(
+    socket_path: Option<PathBuf>,
+    connections: Arc<Connections>,
+    debug: bool,
+) -> ShutdownAction {
     if debug {
         return Arc::new(|| tracing::info!("ignoring Shutdown in debug mode; press Ctrl-C"));
     }
@@ -267,8 +279,11 @@ fn shutdown_action(socket_path: Option<PathBuf>, debug: bool) -> ShutdownAction 
         if let Some(path) = &socket_path {
             listener::remove_socket(path);
         }
+        if connections.exit_when_idle() {
+            std::process::exit(0);
+        }
         std::thread::spawn(|| {
-            std::thread::sleep(EXIT_DELAY);
+            std::thread::sleep(EXIT_FALLBACK);
             std::process::exit(0);
         });
     })
@@ -355,7 +370,7 @@ mod tests {
     #[test]
     fn debug_shutdown_does_not_exit() {
         // Would end the test process if it exited.
-        shutdown_action(None, true)();
+        shutdown_action(None, Connections::new(), true)();
     }
 
     #[test]

@@ -81,6 +81,7 @@ fn main() -> ExitCode {
         expired_client_cert_refused_at_tls,
         expected_cert_without_its_key_refused_at_tls,
         shutdown_exits_fast_and_removes_socket,
+        shutdown_with_connection_held_open_still_exits,
         sigint_is_ignored,
         plaintext_without_client_cert,
         debug_mode_prints_reattach_and_stops_on_sigint,
@@ -679,13 +680,17 @@ fn expected_cert_without_its_key_refused_at_tls() {
     assert_refusal_logged(&plugin);
 }
 
-fn shutdown(path: &Path, tls: Arc<rustls::ClientConfig>) -> Instant {
+/// Calls Shutdown on a fresh connection and hangs up, as go-plugin does;
+/// when the call started and whether its reply arrived.
+fn shutdown(path: &Path, tls: Arc<rustls::ClientConfig>) -> (Instant, bool) {
     runtime().block_on(async {
         let ch = channel(path.to_owned(), Some(tls)).await;
         let started = Instant::now();
-        // The reply may or may not arrive before the process is gone.
-        let _ = GrpcControllerClient::new(ch).shutdown(Empty {}).await;
-        started
+        let replied = GrpcControllerClient::new(ch)
+            .shutdown(Empty {})
+            .await
+            .is_ok();
+        (started, replied)
     })
 }
 
@@ -695,14 +700,49 @@ fn shutdown_exits_fast_and_removes_socket() {
     let hs = plugin.handshake();
     let cert = hs.cert.clone().unwrap();
     assert!(hs.address.exists());
-    let started = shutdown(&hs.address, client_tls_config(&cert, Some(&id)));
+    let (started, replied) = shutdown(&hs.address, client_tls_config(&cert, Some(&id)));
     let status = plugin
         .wait_exit(Duration::from_secs(2))
         .expect("process exited");
     let took = started.elapsed();
+    // The process waits for the caller to hang up, so the reply always
+    // gets out, and exits right then rather than after a fixed delay.
+    assert!(replied, "Shutdown got no reply");
     assert!(took < Duration::from_millis(100), "exit took {took:?}");
     assert_eq!(status.code(), Some(0));
     assert!(!hs.address.exists(), "socket file left behind");
+}
+
+fn shutdown_with_connection_held_open_still_exits() {
+    let id = terraform_client_identity();
+    let mut plugin = Plugin::start(Some(&id.pem), &[]);
+    let hs = plugin.handshake();
+    let cert = hs.cert.clone().unwrap();
+    let rt = runtime();
+    let (started, ch) = rt.block_on(async {
+        let ch = channel(
+            hs.address.clone(),
+            Some(client_tls_config(&cert, Some(&id))),
+        )
+        .await;
+        let started = Instant::now();
+        GrpcControllerClient::new(ch.clone())
+            .shutdown(Empty {})
+            .await
+            .expect("Shutdown replied");
+        (started, ch)
+    });
+    // The connection stays open (`ch` lives): the fallback timer ends it.
+    let status = plugin
+        .wait_exit(Duration::from_secs(2))
+        .expect("process exited with a connection still open");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(200) && took < Duration::from_secs(1),
+        "exit took {took:?}"
+    );
+    assert_eq!(status.code(), Some(0));
+    drop(ch);
 }
 
 fn sigint(pid: u32) {
