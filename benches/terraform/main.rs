@@ -56,6 +56,10 @@ struct Tools {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(rss::WRAP_ARG) {
+        return rss::wrap(&args[1..]);
+    }
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -275,8 +279,8 @@ fn scaling_rows(
     runs: usize,
     report: &mut Report,
 ) -> Result<()> {
-    let pids = tmp.join("provider-pids");
-    let ours = Workdir::new(tmp, "scale-ours", tools, emu, Some(&pids))?;
+    let usage_file = tmp.join("provider-usage");
+    let ours = Workdir::new(tmp, "scale-ours", tools, emu, Some(&usage_file))?;
     let floor = Workdir::new(tmp, "scale-floor", tools, emu, None)?;
     let mut ours_ms = Vec::new();
     let mut floor_ms = Vec::new();
@@ -296,11 +300,13 @@ fn scaling_rows(
             ])?));
             ours.fresh_state()?;
             emu.reset()?;
-            let _ = std::fs::remove_file(&pids);
-            let watch = rss::Watch::start(&pids);
+            let _ = std::fs::remove_file(&usage_file);
             let t = ours.timed(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-            let usage = watch.stop();
             o.push(ms(t?));
+            let usage = rss::read(&usage_file)?;
+            if usage.processes == 0 {
+                return Err("the usage wrapper recorded no provider process".into());
+            }
             peak = peak.max(usage.peak_kib);
             cpu.push(usage.cpu_ms);
         }

@@ -1,94 +1,112 @@
-//! Provider peak RSS and CPU time: the provider is started through a wrapper
-//! script that appends its pid to a file and `exec`s the real binary (same
-//! pid); a thread polls `VmHWM` (the kernel's high-water mark, so no peak
-//! between polls is lost) and `utime + stime` of every listed process until
-//! stopped. CPU time is the last value seen per process (up to 10 ms old).
+//! Provider peak RSS and CPU time, exact: Terraform starts the provider
+//! through a wrapper script that `exec`s this bench binary in wrapper mode
+//! (`--wrap REAL ARGS…`). The wrapper runs the real provider as its child
+//! with the same stdio and environment, reaps it with `wait4`, and appends
+//! the child's `ru_maxrss` and `ru_utime + ru_stime` (microseconds) to the
+//! file named by `$HWSNAP_BENCH_USAGE`. Every provider process Terraform
+//! starts is counted in full, however short-lived.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, ExitCode};
 
-/// Polls the processes listed in a pid file.
-pub struct Watch {
-    stop: Arc<AtomicBool>,
-    handle: JoinHandle<Usage>,
-}
+/// The wrapper mode's first argument.
+pub const WRAP_ARG: &str = "--wrap";
+/// Where the wrapper appends one line per provider process.
+const USAGE_ENV: &str = "HWSNAP_BENCH_USAGE";
 
 /// What the provider processes used.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Usage {
-    /// The largest `VmHWM` of any one process, KiB.
+    /// The largest `ru_maxrss` of any one process, KiB.
     pub peak_kib: u64,
-    /// CPU time of all processes together, ms.
+    /// CPU time (user + system) of all processes together, ms.
     pub cpu_ms: f64,
+    /// How many provider processes ran.
+    pub processes: usize,
 }
 
-/// `utime + stime` of `pid` in ms, if it still runs.
-fn cpu_ms(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are the
-    // 14th and 15th fields of the whole line.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    Some(ticks as f64 * 1000.0 / hz.max(1) as f64)
+/// The environment variable pointing the wrapper at `file`.
+pub fn usage_env(file: &Path) -> (String, String) {
+    (USAGE_ENV.to_owned(), file.display().to_string())
 }
 
-/// `VmHWM` of `pid` in KiB, if it still runs.
-fn vm_hwm_kib(pid: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-impl Watch {
-    /// Starts polling every 10 ms the pids appended to `pid_file`.
-    pub fn start(pid_file: &Path) -> Watch {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let file: PathBuf = pid_file.to_owned();
-        let handle = std::thread::spawn(move || {
-            let mut peak = 0u64;
-            let mut cpu = std::collections::HashMap::<String, f64>::new();
-            loop {
-                let done = flag.load(Ordering::SeqCst);
-                if let Ok(text) = std::fs::read_to_string(&file) {
-                    for pid in text.split_whitespace() {
-                        if let Some(kib) = vm_hwm_kib(pid) {
-                            peak = peak.max(kib);
-                        }
-                        if let Some(ms) = cpu_ms(pid) {
-                            cpu.insert(pid.to_owned(), ms);
-                        }
-                    }
-                }
-                if done {
-                    return Usage {
-                        peak_kib: peak,
-                        cpu_ms: cpu.values().sum(),
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        });
-        Watch { stop, handle }
-    }
-
-    /// Stops polling; what was seen.
-    pub fn stop(self) -> Usage {
-        self.stop.store(true, Ordering::SeqCst);
-        self.handle.join().unwrap_or_default()
-    }
-}
-
-/// The wrapper script `exec`ing `real`, recording its pid in `$HWSNAP_BENCH_PIDS`.
-pub fn wrapper_script(real: &Path) -> String {
-    format!(
-        "#!/bin/sh\necho $$ >> \"$HWSNAP_BENCH_PIDS\"\nexec '{}' \"$@\"\n",
+/// The wrapper script Terraform runs as the provider.
+pub fn wrapper_script(real: &Path) -> Result<String, String> {
+    let bench = std::env::current_exe().map_err(|e| format!("bench executable: {e}"))?;
+    Ok(format!(
+        "#!/bin/sh\nexec '{}' {WRAP_ARG} '{}' \"$@\"\n",
+        bench.display(),
         real.display()
-    )
+    ))
+}
+
+/// Sums the lines the wrappers appended to `file` (none: all zero).
+pub fn read(file: &Path) -> Result<Usage, String> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(format!("read {}: {e}", file.display())),
+    };
+    let mut usage = Usage::default();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let nums: Vec<u64> = line
+            .split_whitespace()
+            .map(|n| n.parse().map_err(|e| format!("usage line {line:?}: {e}")))
+            .collect::<Result<_, _>>()?;
+        let [kib, cpu_us] = nums[..] else {
+            return Err(format!("usage line {line:?}: expected two numbers"));
+        };
+        usage.peak_kib = usage.peak_kib.max(kib);
+        usage.cpu_ms += cpu_us as f64 / 1000.0;
+        usage.processes += 1;
+    }
+    Ok(usage)
+}
+
+/// Wrapper mode: runs `args[0]` with `args[1..]`, records its usage, and
+/// exits as it did.
+pub fn wrap(args: &[String]) -> ExitCode {
+    let Some((real, rest)) = args.split_first() else {
+        eprintln!("bench {WRAP_ARG}: no program");
+        return ExitCode::from(2);
+    };
+    let child = match Command::new(real).args(rest).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("bench {WRAP_ARG}: start {real}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data; wait4 writes it and status for our own
+    // child, which std has not reaped (we never call `Child::wait`).
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    if waited != pid {
+        eprintln!(
+            "bench {WRAP_ARG}: wait4: {}",
+            std::io::Error::last_os_error()
+        );
+        return ExitCode::from(1);
+    }
+    let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    let cpu_us = us(ru.ru_utime) + us(ru.ru_stime);
+    if let Some(file) = std::env::var_os(USAGE_ENV) {
+        let line = format!("{} {cpu_us}\n", ru.ru_maxrss);
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("bench {WRAP_ARG}: record usage: {e}");
+        }
+    }
+    if libc::WIFEXITED(status) {
+        ExitCode::from(libc::WEXITSTATUS(status) as u8)
+    } else {
+        ExitCode::from(128u8.wrapping_add(libc::WTERMSIG(status) as u8))
+    }
 }

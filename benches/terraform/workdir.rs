@@ -1,5 +1,5 @@
 //! A Terraform working directory for one contender: `.terraformrc` with
-//! `dev_overrides` (this provider from the cargo build, or through the RSS
+//! `dev_overrides` (this provider from the cargo build, or through the usage
 //! wrapper; `hashicorp/null` from the Go binary), a clean environment, and
 //! timed runs.
 
@@ -79,14 +79,15 @@ fn mkdir(path: &Path) -> Result<()> {
 }
 
 impl Workdir {
-    /// `tmp/name`, set up for every contender. With `pids`, this provider
-    /// runs through the RSS wrapper, which records its pids there.
+    /// `tmp/name`, set up for every contender. With `usage`, this provider
+    /// runs through the usage wrapper, which appends each process's peak
+    /// RSS and CPU time there.
     pub fn new(
         tmp: &Path,
         name: &str,
         tools: &Tools,
         emu: &Emulator,
-        pids: Option<&Path>,
+        usage: Option<&Path>,
     ) -> Result<Workdir> {
         let dir = tmp.join(name);
         let plugins = dir.join("plugins");
@@ -100,9 +101,9 @@ impl Workdir {
         )
         .map_err(|e| format!("symlink null provider: {e}"))?;
         let exe = ours.join("terraform-provider-dws");
-        match pids {
+        match usage {
             Some(_) => {
-                write(&exe, &rss::wrapper_script(&tools.provider))?;
+                write(&exe, &rss::wrapper_script(&tools.provider)?)?;
                 use std::os::unix::fs::PermissionsExt;
                 fs::set_permissions(&exe, fs::Permissions::from_mode(0o755))
                     .map_err(|e| format!("chmod wrapper: {e}"))?;
@@ -138,8 +139,8 @@ impl Workdir {
             ("HW_IAM_ENDPOINT", emu.base_url.clone()),
         ];
         env.extend(own.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        if let Some(p) = pids {
-            env.push(("HWSNAP_BENCH_PIDS".into(), p.display().to_string()));
+        if let Some(file) = usage {
+            env.push(rss::usage_env(file));
         }
         Ok(Workdir {
             dir,
