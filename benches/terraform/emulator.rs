@@ -71,6 +71,30 @@ impl Emulator {
         serde_json::from_slice(&resp.body).map_err(|e| format!("emulator {path}: {e}"))
     }
 
+    /// The emulator's CPU time so far (user + system, ms; the kernel counts
+    /// it in clock ticks, 10 ms on most systems).
+    pub fn cpu_ms(&self) -> Result<f64> {
+        let pid = self.child.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_err(|e| format!("emulator /proc/{pid}/stat: {e}"))?;
+        // utime and stime are the 14th and 15th fields; the command name
+        // (2nd, in parentheses) may contain spaces.
+        let rest = stat
+            .rfind(')')
+            .map(|i| &stat[i + 2..])
+            .ok_or("emulator stat without a command name")?;
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let field = |i: usize| -> Result<u64> {
+            f.get(i)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| format!("emulator stat field {}", i + 3))
+        };
+        let ticks = field(11)? + field(12)?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        Ok(ticks as f64 * 1000.0 / hz.max(1) as f64)
+    }
+
     /// Drops all snapshots and the request log; clusters stay.
     pub fn reset(&self) -> Result<()> {
         self.control("POST", "/_emulator/reset", None).map(drop)

@@ -84,6 +84,7 @@ pub struct Report {
     rows: Vec<Row>,
     micro: String,
     scaling: String,
+    cpu: String,
     notes: Vec<String>,
     machine: String,
 }
@@ -132,6 +133,7 @@ impl Report {
         Ok(Report {
             rows: Vec::new(),
             scaling: String::new(),
+            cpu: String::new(),
             micro: String::new(),
             notes: Vec::new(),
             machine,
@@ -189,6 +191,11 @@ impl Report {
         self.scaling = t;
     }
 
+    /// The CPU split sub-table, already formatted.
+    pub fn push_cpu(&mut self, table: String) {
+        self.cpu = table;
+    }
+
     /// The micro table from criterion's `DIR/<id>/new/estimates.json`.
     pub fn micro(&mut self, dir: &Path) -> Result<()> {
         let mut t = String::from("| Micro bench (criterion) | median | mean |\n|---|---:|---:|\n");
@@ -233,6 +240,12 @@ impl Report {
         if !self.scaling.is_empty() {
             s.push_str("\nScaling (medians):\n\n");
             s.push_str(&self.scaling);
+        }
+        if !self.cpu.is_empty() {
+            s.push_str(
+                "\nWhere the CPU time goes, per command (medians; Terraform, the provider and the emulator share the machine's CPUs):\n\n",
+            );
+            s.push_str(&self.cpu);
         }
         if !self.micro.is_empty() {
             s.push('\n');

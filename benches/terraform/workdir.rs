@@ -79,9 +79,9 @@ fn mkdir(path: &Path) -> Result<()> {
 }
 
 impl Workdir {
-    /// `tmp/name`, set up for every contender. With `usage`, this provider
-    /// runs through the usage wrapper, which appends each process's peak
-    /// RSS and CPU time there.
+    /// `tmp/name`, set up for every contender. With `usage`, both providers
+    /// run through the usage wrapper, which appends each process's peak RSS
+    /// and CPU time there.
     pub fn new(
         tmp: &Path,
         name: &str,
@@ -95,21 +95,23 @@ impl Workdir {
         mkdir(&dir.join("home"))?;
         mkdir(&plugins)?;
         mkdir(&ours)?;
-        std::os::unix::fs::symlink(
-            &tools.null_provider,
-            plugins.join("terraform-provider-null"),
-        )
-        .map_err(|e| format!("symlink null provider: {e}"))?;
-        let exe = ours.join("terraform-provider-dws");
-        match usage {
-            Some(_) => {
-                write(&exe, &rss::wrapper_script(&tools.provider)?)?;
-                use std::os::unix::fs::PermissionsExt;
-                fs::set_permissions(&exe, fs::Permissions::from_mode(0o755))
-                    .map_err(|e| format!("chmod wrapper: {e}"))?;
+        for (real, exe) in [
+            (
+                &tools.null_provider,
+                plugins.join("terraform-provider-null"),
+            ),
+            (&tools.provider, ours.join("terraform-provider-dws")),
+        ] {
+            match usage {
+                Some(_) => {
+                    write(&exe, &rss::wrapper_script(real)?)?;
+                    use std::os::unix::fs::PermissionsExt;
+                    fs::set_permissions(&exe, fs::Permissions::from_mode(0o755))
+                        .map_err(|e| format!("chmod wrapper: {e}"))?;
+                }
+                None => std::os::unix::fs::symlink(real, &exe)
+                    .map_err(|e| format!("symlink {}: {e}", real.display()))?,
             }
-            None => std::os::unix::fs::symlink(&tools.provider, &exe)
-                .map_err(|e| format!("symlink provider: {e}"))?,
         }
         let config = dir.join(".terraformrc");
         write(
@@ -178,6 +180,13 @@ impl Workdir {
     /// Runs `terraform ARGS`, output to files; its wall time, or an error
     /// with the output when it does not exit 0.
     pub fn timed(&self, args: &[&str]) -> Result<Duration> {
+        self.timed_cpu(args).map(|(took, _)| took)
+    }
+
+    /// [`Workdir::timed`], plus the CPU time (user + system, ms) of
+    /// Terraform and every process it started and reaped.
+    pub fn timed_cpu(&self, args: &[&str]) -> Result<(Duration, f64)> {
+        let cpu_before = children_cpu_ms();
         let out = self.dir.join("last.out");
         let file = fs::File::create(&out).map_err(|e| format!("create last.out: {e}"))?;
         let err = file.try_clone().map_err(|e| format!("dup: {e}"))?;
@@ -188,6 +197,7 @@ impl Workdir {
             .status()
             .map_err(|e| format!("start {}: {e}", self.terraform.display()))?;
         let took = start.elapsed();
+        let cpu = children_cpu_ms() - cpu_before;
         if !status.success() {
             let text = fs::read_to_string(&out).unwrap_or_default();
             return Err(format!(
@@ -196,7 +206,7 @@ impl Workdir {
                 self.dir.display()
             ));
         }
-        Ok(took)
+        Ok((took, cpu))
     }
 
     /// Runs `terraform ARGS`; its stdout, or an error when it fails.
@@ -216,6 +226,16 @@ impl Workdir {
         }
         Ok(stdout)
     }
+}
+
+/// User + system CPU time of this process's reaped children (and theirs),
+/// ms.
+fn children_cpu_ms() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+    ms(ru.ru_utime) + ms(ru.ru_stime)
 }
 
 fn timestamp(msg: &Value) -> Result<OffsetDateTime> {
