@@ -12,7 +12,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
@@ -23,13 +22,14 @@ use hwsnap_cty::{Number, Type, Value, msgpack};
 use hwsnap_framework::Resource;
 use hwsnap_plugin::proto::tfplugin6 as tf;
 use hwsnap_plugin::proto::tfplugin6::provider_client::ProviderClient;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-use tokio::net::UnixStream;
-use tonic::transport::{Channel, Endpoint, Uri};
+use rustls::pki_types::CertificateDer;
+use tonic::transport::Channel;
+
+/// The Terraform side of the mTLS, shared with the transport tests.
+#[path = "../crates/hwsnap-plugin/tests/support/mtls.rs"]
+#[allow(dead_code)]
+mod mtls;
+use mtls::{ClientIdentity, channel, client_tls_config, terraform_client_identity};
 
 /// The state type of `dws_snapshot`, from its schema.
 fn state_type() -> Type {
@@ -116,41 +116,7 @@ impl Drop for Provider {
     }
 }
 
-struct Identity {
-    pem: String,
-    cert: CertificateDer<'static>,
-    key: PrivatePkcs8KeyDer<'static>,
-}
-
-fn terraform_identity() -> Identity {
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).expect("P-521 key");
-    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "HashiCorp");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyAgreement,
-        KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ClientAuth,
-        ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key).expect("self-signed cert");
-    Identity {
-        pem: cert.pem(),
-        cert: cert.der().clone(),
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-    }
-}
-
-fn start_provider(id: &Identity) -> Provider {
+fn start_provider(id: &ClientIdentity) -> Provider {
     let tmp = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-dws"))
         .env_clear()
@@ -184,42 +150,9 @@ fn start_provider(id: &Identity) -> Provider {
     }
 }
 
-async fn connect(p: &Provider, id: &Identity) -> ProviderClient<Channel> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(p.server_cert.clone())
-        .expect("server cert as root");
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("TLS versions")
-    .with_root_certificates(roots)
-    .with_client_auth_cert(
-        vec![id.cert.clone()],
-        PrivateKeyDer::Pkcs8(id.key.clone_key()),
-    )
-    .expect("client cert");
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let config = Arc::new(config);
-    let socket = p.socket.clone();
-    let connector = tower::service_fn(move |_: Uri| {
-        let (socket, config) = (socket.clone(), config.clone());
-        async move {
-            let stream = UnixStream::connect(&socket).await?;
-            let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
-            let tls = tokio_rustls::TlsConnector::from(config)
-                .connect(name, stream)
-                .await?;
-            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
-        }
-    });
-    let channel = Endpoint::try_from("http://localhost")
-        .expect("endpoint")
-        .connect_with_connector(connector)
-        .await
-        .expect("connect to the provider");
-    ProviderClient::new(channel)
+async fn connect(p: &Provider, id: &ClientIdentity) -> ProviderClient<Channel> {
+    let tls = client_tls_config(&p.server_cert, Some(id));
+    ProviderClient::new(channel(p.socket.clone(), Some(tls)).await)
 }
 
 fn plan_round_trip(c: &mut Criterion) {
@@ -253,7 +186,7 @@ fn plan_round_trip(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let id = terraform_identity();
+    let id = terraform_client_identity();
     let provider = start_provider(&id);
     let mut client = rt.block_on(async {
         let mut client = connect(&provider, &id).await;

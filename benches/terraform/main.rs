@@ -21,6 +21,11 @@ mod startup;
 mod stats;
 mod workdir;
 
+/// The Terraform side of the plugin's mTLS, shared with the transport tests.
+#[path = "../../crates/hwsnap-plugin/tests/support/mtls.rs"]
+#[allow(dead_code)]
+mod mtls;
+
 #[path = "../../tests/support/http.rs"]
 #[allow(dead_code, unused_imports)]
 mod http;

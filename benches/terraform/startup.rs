@@ -8,38 +8,13 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
-};
-
 use crate::Result;
 
 const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
 /// A client certificate shaped like Terraform's (self-signed ECDSA P-521).
 pub fn client_cert_pem() -> Result<String> {
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).map_err(|e| e.to_string())?;
-    let mut params =
-        CertificateParams::new(vec!["localhost".to_owned()]).map_err(|e| e.to_string())?;
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "HashiCorp");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyAgreement,
-        KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ClientAuth,
-        ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    Ok(params.self_signed(&key).map_err(|e| e.to_string())?.pem())
+    Ok(crate::mtls::terraform_client_identity().pem)
 }
 
 /// Starts `bin` as Terraform would and times it until the handshake line;

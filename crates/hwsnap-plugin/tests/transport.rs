@@ -20,17 +20,20 @@ use hwsnap_plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use hwsnap_plugin::proto::tfplugin6 as tf;
 use hwsnap_plugin::proto::tfplugin6::provider_client::ProviderClient;
 use hwsnap_plugin::proto::tfplugin6::provider_server::Provider;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rcgen::{KeyPair, PKCS_ECDSA_P521_SHA512};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UnixStream;
-use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+
+#[path = "support/mtls.rs"]
+mod mtls;
+use mtls::{
+    ClientIdentity, channel, client_identity_with, client_tls_config, terraform_client_identity,
+    tls_connect,
+};
 
 const CHILD_ENV: &str = "HWSNAP_PLUGIN_TEST_CHILD";
 const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
@@ -119,42 +122,6 @@ fn main() -> ExitCode {
 }
 
 // ---- fixtures -------------------------------------------------------------
-
-/// A client identity made the way go-plugin makes Terraform's: self-signed
-/// ECDSA P-521 / SHA-512, CA:TRUE, SAN localhost, EKU client+server.
-struct ClientIdentity {
-    pem: String,
-    cert: CertificateDer<'static>,
-    key: PrivatePkcs8KeyDer<'static>,
-}
-
-fn terraform_client_identity() -> ClientIdentity {
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "HashiCorp");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyAgreement,
-        KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ClientAuth,
-        ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key).unwrap();
-    ClientIdentity {
-        pem: cert.pem(),
-        cert: cert.der().clone(),
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-    }
-}
 
 /// A running provider child process.
 struct Plugin {
@@ -312,64 +279,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
-
-fn client_tls_config(
-    server_cert: &CertificateDer<'static>,
-    identity: Option<&ClientIdentity>,
-) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(server_cert.clone()).unwrap();
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots);
-    let mut config = match identity {
-        Some(id) => builder
-            .with_client_auth_cert(
-                vec![id.cert.clone()],
-                PrivateKeyDer::Pkcs8(id.key.clone_key()),
-            )
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    Arc::new(config)
-}
-
-async fn tls_connect(
-    path: &Path,
-    config: Arc<rustls::ClientConfig>,
-) -> std::io::Result<tokio_rustls::client::TlsStream<UnixStream>> {
-    let stream = UnixStream::connect(path).await?;
-    let name = ServerName::try_from("localhost").unwrap();
-    tokio_rustls::TlsConnector::from(config)
-        .connect(name, stream)
-        .await
-}
-
-async fn channel(path: PathBuf, tls: Option<Arc<rustls::ClientConfig>>) -> Channel {
-    let connector = tower::service_fn(move |_: Uri| {
-        let path = path.clone();
-        let tls = tls.clone();
-        async move {
-            let io: Box<dyn IoStream> = match tls {
-                Some(cfg) => Box::new(tls_connect(&path, cfg).await?),
-                None => Box::new(UnixStream::connect(&path).await?),
-            };
-            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
-        }
-    });
-    Endpoint::try_from("http://localhost")
-        .unwrap()
-        .connect_with_connector(connector)
-        .await
-        .unwrap()
-}
-
-trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> IoStream for T {}
 
 async fn health(channel: Channel) -> Result<i32, tonic::Status> {
     let resp = HealthClient::new(channel)
@@ -560,27 +469,10 @@ fn no_client_cert_refused_at_tls() {
 
 /// A Terraform-shaped identity whose certificate expired in 2001.
 fn expired_client_identity() -> ClientIdentity {
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "HashiCorp");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ClientAuth,
-        ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2001, 1, 1);
-    let cert = params.self_signed(&key).unwrap();
-    ClientIdentity {
-        pem: cert.pem(),
-        cert: cert.der().clone(),
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-    }
+    client_identity_with(|params| {
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    })
 }
 
 /// Waits (briefly) for the provider to log a refused TLS handshake.
