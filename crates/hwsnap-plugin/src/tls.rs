@@ -4,7 +4,8 @@
 //!
 //! Terraform's client certificate is a self-signed ECDSA P-521 certificate
 //! marked `CA:TRUE`, so stock chain verification would reject it. The
-//! verifier here compares DER bytes instead, and still checks the TLS
+//! verifier here compares DER bytes instead, checks the certificate's
+//! validity dates (as go-plugin's Go verifier does), and checks the TLS
 //! handshake signature so only the holder of the private key gets in.
 //!
 //! Two crypto libraries, on purpose ([`crypto_provider`]): *ring* does
@@ -39,6 +40,10 @@ pub enum TlsError {
     /// `PLUGIN_CLIENT_CERT` held no PEM certificate.
     #[error("PLUGIN_CLIENT_CERT does not contain a PEM certificate")]
     ClientCertPem,
+    /// `PLUGIN_CLIENT_CERT` held a PEM block that is not an X.509
+    /// certificate.
+    #[error("PLUGIN_CLIENT_CERT is not a valid X.509 certificate: {0}")]
+    ClientCertDer(String),
     /// rustls refused the configuration.
     #[error("building the TLS configuration failed: {0}")]
     Config(#[from] rustls::Error),
@@ -162,7 +167,7 @@ pub fn server_config(
     client_cert: CertificateDer<'static>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = crypto_provider();
-    let verifier = Arc::new(ExactClientCert::new(client_cert, provider.clone()));
+    let verifier = Arc::new(ExactClientCert::new(client_cert, provider.clone())?);
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
@@ -174,18 +179,36 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
-/// Accepts one client certificate, byte for byte, and checks that the peer
-/// signed the handshake with its key. No client certificate is an error.
+/// Accepts one client certificate, byte for byte, while it is valid (its
+/// `notBefore`..`notAfter`), and checks that the peer signed the handshake
+/// with its key. No client certificate is an error.
 #[derive(Debug)]
 pub struct ExactClientCert {
     expected: CertificateDer<'static>,
+    /// `notBefore` and `notAfter` of `expected`, Unix seconds.
+    valid: (i64, i64),
     provider: Arc<CryptoProvider>,
 }
 
 impl ExactClientCert {
-    /// A verifier for `expected`, checking signatures with `provider`.
-    pub fn new(expected: CertificateDer<'static>, provider: Arc<CryptoProvider>) -> Self {
-        Self { expected, provider }
+    /// A verifier for `expected`, checking signatures with `provider`; an
+    /// error when `expected` is not a parsable X.509 certificate.
+    pub fn new(
+        expected: CertificateDer<'static>,
+        provider: Arc<CryptoProvider>,
+    ) -> Result<Self, TlsError> {
+        let (_, cert) = x509_parser::parse_x509_certificate(expected.as_ref())
+            .map_err(|e| TlsError::ClientCertDer(e.to_string()))?;
+        let validity = cert.validity();
+        let valid = (
+            validity.not_before.timestamp(),
+            validity.not_after.timestamp(),
+        );
+        Ok(Self {
+            expected,
+            valid,
+            provider,
+        })
     }
 }
 
@@ -206,16 +229,27 @@ impl ClientCertVerifier for ExactClientCert {
         &self,
         end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.expected.as_ref() {
-            Ok(ClientCertVerified::assertion())
-        } else {
+        if end_entity.as_ref() != self.expected.as_ref() {
             tracing::warn!("refused a TLS client presenting an unexpected certificate");
-            Err(rustls::Error::InvalidCertificate(
+            return Err(rustls::Error::InvalidCertificate(
                 CertificateError::ApplicationVerificationFailure,
-            ))
+            ));
         }
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        let (not_before, not_after) = self.valid;
+        if now < not_before {
+            tracing::warn!("refused a TLS client certificate that is not valid yet");
+            return Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidYet,
+            ));
+        }
+        if now > not_after {
+            tracing::warn!("refused an expired TLS client certificate");
+            return Err(rustls::Error::InvalidCertificate(CertificateError::Expired));
+        }
+        Ok(ClientCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -296,7 +330,7 @@ mod tests {
     fn verifier_accepts_only_the_exact_certificate() {
         let (_, expected) = terraform_like_cert();
         let (_, other) = terraform_like_cert();
-        let v = ExactClientCert::new(expected.clone(), crypto_provider());
+        let v = ExactClientCert::new(expected.clone(), crypto_provider()).unwrap();
         assert!(v.client_auth_mandatory());
         assert!(v.offer_client_auth());
         assert!(
@@ -313,8 +347,44 @@ mod tests {
     }
 
     #[test]
+    fn verifier_refuses_the_exact_certificate_outside_its_dates() {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).unwrap();
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2030, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2031, 1, 1);
+        let cert = params.self_signed(&key).unwrap().der().clone();
+        let v = ExactClientCert::new(cert.clone(), crypto_provider()).unwrap();
+        let at = |y: i32| {
+            let t = rcgen::date_time_ymd(y, 6, 1).unix_timestamp();
+            UnixTime::since_unix_epoch(std::time::Duration::from_secs(t as u64))
+        };
+        assert!(v.verify_client_cert(&cert, &[], at(2030)).is_ok());
+        assert!(matches!(
+            v.verify_client_cert(&cert, &[], at(2029)).unwrap_err(),
+            rustls::Error::InvalidCertificate(CertificateError::NotValidYet)
+        ));
+        assert!(matches!(
+            v.verify_client_cert(&cert, &[], at(2031)).unwrap_err(),
+            rustls::Error::InvalidCertificate(CertificateError::Expired)
+        ));
+    }
+
+    #[test]
+    fn a_pem_block_that_is_not_a_certificate_is_refused_at_start() {
+        let garbage = CertificateDer::from(b"not DER".to_vec());
+        let err = ExactClientCert::new(garbage.clone(), crypto_provider()).unwrap_err();
+        assert!(matches!(err, TlsError::ClientCertDer(_)), "{err}");
+        let id = ServerIdentity::generate().unwrap();
+        assert!(matches!(
+            server_config(&id, garbage),
+            Err(TlsError::ClientCertDer(_))
+        ));
+    }
+
+    #[test]
     fn verifier_supports_p521_sha512() {
-        let v = ExactClientCert::new(CertificateDer::from(vec![]), crypto_provider());
+        let (_, cert) = terraform_like_cert();
+        let v = ExactClientCert::new(cert, crypto_provider()).unwrap();
         assert!(
             v.supported_verify_schemes()
                 .contains(&rustls::SignatureScheme::ECDSA_NISTP521_SHA512)

@@ -503,10 +503,9 @@ fn expired_client_cert_refused_at_tls() {
     });
     assert_refusal_logged(&plugin);
 
-    // Known difference from go-plugin: the pin is byte-exact and ignores
-    // dates, so a provider told to expect an expired certificate accepts it
-    // from the holder of its key (Go's verifier would refuse it; Terraform
-    // always sends a fresh one). Recorded here so a change is noticed.
+    // Pinned to an expired certificate (Terraform always sends a fresh
+    // one), the provider still refuses it, as go-plugin's Go verifier does:
+    // holding the key of an old certificate is not enough.
     let plugin = Plugin::start(Some(&expired.pem), &[]);
     let hs = plugin.handshake();
     let cert = hs.cert.clone().unwrap();
@@ -514,7 +513,16 @@ fn expired_client_cert_refused_at_tls() {
         &hs.address,
         client_tls_config(&cert, Some(&expired)),
     ));
-    assert!(outcome.is_ok(), "{outcome:?}");
+    assert!(
+        outcome.is_err(),
+        "the expired pinned certificate got {outcome:?}"
+    );
+    assert_refusal_logged(&plugin);
+    assert!(
+        plugin.stderr().contains("expired"),
+        "refusal does not say why: {}",
+        plugin.stderr()
+    );
 }
 
 /// Presents a fixed certificate chain signed with a key of its own choosing
