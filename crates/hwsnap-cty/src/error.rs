@@ -86,6 +86,39 @@ impl Error {
 /// How deeply values and types may nest before the codecs refuse them.
 pub(crate) const MAX_DEPTH: usize = 128;
 
+/// The walk the four codecs (JSON and msgpack, each way) share: the
+/// attribute path of the value at hand, for errors, and its nesting depth,
+/// bounded by [`MAX_DEPTH`]. Each codec recurses only through
+/// [`Walk::descend`] and [`Walk::nest`].
+pub(crate) trait Walk: Sized {
+    /// The codec's path and depth.
+    fn position(&mut self) -> (&mut crate::AttributePath, &mut usize);
+
+    /// Runs `f` for the child at `step`.
+    fn descend<T>(
+        &mut self,
+        step: crate::PathStep,
+        f: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.position().0.steps.push(step);
+        let r = f(self);
+        self.position().0.steps.pop();
+        r
+    }
+
+    /// Runs `f` one nesting level down; refused past [`MAX_DEPTH`].
+    fn nest<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        let (path, depth) = self.position();
+        if *depth >= MAX_DEPTH {
+            return Err(Error::too_deep(path));
+        }
+        *depth += 1;
+        let r = f(self);
+        *self.position().1 -= 1;
+        r
+    }
+}
+
 /// Renders ` at PATH` for an optional path.
 struct AtPath<'a>(Option<&'a AttributePath>);
 

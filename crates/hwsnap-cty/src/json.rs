@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
-use crate::error::MAX_DEPTH;
+use crate::error::Walk;
 use crate::path::index;
 use crate::{AttributePath, Error, Number, PathStep, Type, Value};
 
@@ -60,6 +60,12 @@ struct Encoder {
     depth: usize,
 }
 
+impl Walk for Encoder {
+    fn position(&mut self) -> (&mut AttributePath, &mut usize) {
+        (&mut self.path, &mut self.depth)
+    }
+}
+
 impl Encoder {
     fn err(&self, reason: impl Into<String>) -> Error {
         Error::encode(&self.path, reason)
@@ -68,20 +74,11 @@ impl Encoder {
     /// Writes the child `v` at `step`; recursion goes through here and
     /// [`Self::value`] only.
     fn child(&mut self, step: PathStep, v: &Value, ty: &Type) -> Result<(), Error> {
-        self.path.steps.push(step);
-        let r = self.value(v, ty);
-        self.path.steps.pop();
-        r
+        self.descend(step, |s| s.value(v, ty))
     }
 
     fn value(&mut self, v: &Value, ty: &Type) -> Result<(), Error> {
-        if self.depth >= MAX_DEPTH {
-            return Err(Error::too_deep(&self.path));
-        }
-        self.depth += 1;
-        let r = self.value_here(v, ty);
-        self.depth -= 1;
-        r
+        self.nest(|s| s.value_here(v, ty))
     }
 
     fn value_here(&mut self, v: &Value, ty: &Type) -> Result<(), Error> {
@@ -232,6 +229,12 @@ struct Decoder {
     depth: usize,
 }
 
+impl Walk for Decoder {
+    fn position(&mut self) -> (&mut AttributePath, &mut usize) {
+        (&mut self.path, &mut self.depth)
+    }
+}
+
 impl Decoder {
     fn err(&self, reason: impl Into<String>) -> Error {
         Error::decode(&self.path, reason)
@@ -241,20 +244,11 @@ impl Decoder {
     /// [`Self::value`] only, with few locals, so deep input stays cheap on
     /// the stack.
     fn child(&mut self, step: PathStep, j: &Json, ty: &Type) -> Result<Value, Error> {
-        self.path.steps.push(step);
-        let r = self.value(j, ty);
-        self.path.steps.pop();
-        r
+        self.descend(step, |s| s.value(j, ty))
     }
 
     fn value(&mut self, j: &Json, ty: &Type) -> Result<Value, Error> {
-        if self.depth >= MAX_DEPTH {
-            return Err(Error::too_deep(&self.path));
-        }
-        self.depth += 1;
-        let r = self.value_here(j, ty);
-        self.depth -= 1;
-        r
+        self.nest(|s| s.value_here(j, ty))
     }
 
     fn value_here(&mut self, j: &Json, ty: &Type) -> Result<Value, Error> {
@@ -389,6 +383,7 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::MAX_DEPTH;
     use crate::testutil::{arb_type, arb_typed_value};
     use proptest::prelude::*;
 

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use rmp::Marker;
 use rmp::encode as w;
 
-use crate::error::MAX_DEPTH;
+use crate::error::{MAX_DEPTH, Walk};
 use crate::number::WireNumber;
 use crate::path::index;
 use crate::{AttributePath, Error, Number, PathStep, Refinements, Type, Value};
@@ -76,6 +76,12 @@ struct Encoder {
     depth: usize,
 }
 
+impl Walk for Encoder {
+    fn position(&mut self) -> (&mut AttributePath, &mut usize) {
+        (&mut self.path, &mut self.depth)
+    }
+}
+
 impl Encoder {
     fn err(&self, reason: impl Into<String>) -> Error {
         Error::encode(&self.path, reason)
@@ -97,20 +103,11 @@ impl Encoder {
     /// Writes the child `v` at `step`; recursion goes through here and
     /// [`Self::value`] only.
     fn child(&mut self, step: PathStep, v: &Value, ty: &Type) -> Result<(), Error> {
-        self.path.steps.push(step);
-        let r = self.value(v, ty);
-        self.path.steps.pop();
-        r
+        self.descend(step, |s| s.value(v, ty))
     }
 
     fn value(&mut self, v: &Value, ty: &Type) -> Result<(), Error> {
-        if self.depth >= MAX_DEPTH {
-            return Err(Error::too_deep(&self.path));
-        }
-        self.depth += 1;
-        let r = self.value_here(v, ty);
-        self.depth -= 1;
-        r
+        self.nest(|s| s.value_here(v, ty))
     }
 
     fn value_here(&mut self, v: &Value, ty: &Type) -> Result<(), Error> {
@@ -537,6 +534,12 @@ struct Decoder<'a> {
     depth: usize,
 }
 
+impl Walk for Decoder<'_> {
+    fn position(&mut self) -> (&mut AttributePath, &mut usize) {
+        (&mut self.path, &mut self.depth)
+    }
+}
+
 impl<'a> Decoder<'a> {
     fn err(&self, reason: impl Into<String>) -> Error {
         Error::decode(&self.path, reason)
@@ -559,20 +562,11 @@ impl<'a> Decoder<'a> {
     /// [`Self::value`] only, with few locals, so deep input stays cheap on
     /// the stack.
     fn child(&mut self, step: PathStep, ty: &Type) -> Result<Value, Error> {
-        self.path.steps.push(step);
-        let r = self.value(ty);
-        self.path.steps.pop();
-        r
+        self.descend(step, |s| s.value(ty))
     }
 
     fn value(&mut self, ty: &Type) -> Result<Value, Error> {
-        if self.depth >= MAX_DEPTH {
-            return Err(Error::too_deep(&self.path));
-        }
-        self.depth += 1;
-        let r = self.value_here(ty);
-        self.depth -= 1;
-        r
+        self.nest(|s| s.value_here(ty))
     }
 
     fn value_here(&mut self, ty: &Type) -> Result<Value, Error> {
