@@ -135,8 +135,10 @@ fn run() -> Result<()> {
     let tools = tools()?;
     let runs = if opts.quick { 5 } else { 7 };
     let startup_runs = if opts.quick { 11 } else { 31 };
-    let scale_runs = if opts.quick { 1 } else { 3 };
-    let cpu_runs = if opts.quick { 3 } else { 5 };
+    // Every ratio in a full run is a median of at least 5 alternating runs;
+    // --quick trades that for time in the scaling rows only.
+    let scale_runs = if opts.quick { 1 } else { 5 };
+    let cpu_runs = 5;
     let mut report = Report::new(&tools.terraform, opts.quick)?;
 
     eprintln!("== 1. start-up: exec -> handshake line ({startup_runs} runs each)");
