@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 use crate::client::Client;
 use crate::endpoint::Service;
 use crate::error::{Error, OpKind, Operation};
-use crate::retry::{Created, Existing, create_with_adoption};
-use crate::transport::{Call, decode};
+use crate::retry::{Created, Existing};
+use crate::transport::{Call, encode};
 use crate::wire;
 
 /// What to create.
@@ -141,16 +141,14 @@ impl Css<'_> {
             format!("create CSS snapshot {:?} on cluster {cluster_id}", req.name),
             format!("CSS cluster {cluster_id}"),
         );
-        let body = serde_json::to_vec(&CreateBody {
-            name: &req.name,
-            description: req.description.as_deref(),
-            indices: req.indices.as_deref().filter(|s| !s.is_empty()),
-        })
-        .map_err(|e| Error::Decode {
-            operation: op.description.clone(),
-            reason: format!("cannot encode the request: {e}"),
-            request_id: None,
-        })?;
+        let body = encode(
+            &op,
+            &CreateBody {
+                name: &req.name,
+                description: req.description.as_deref(),
+                indices: req.indices.as_deref().filter(|s| !s.is_empty()),
+            },
+        )?;
         let call = Call {
             op: &op,
             method: Method::POST,
@@ -159,30 +157,25 @@ impl Css<'_> {
             query: Vec::new(),
             body: Some(body),
         };
-        let transport = self.client.transport();
-        let (call, op_ref) = (&call, &op);
-        create_with_adoption(
-            &transport.policy,
-            cancel,
-            &op.description,
-            req.description.as_deref(),
-            move |_| async move {
-                let reply = transport.attempt(call, cancel).await?;
-                let created: CreatedEnvelope = decode(op_ref, &reply)?;
-                Ok(created.backup.id)
-            },
-            move || async move {
-                let all = self.list_snapshots(cluster_id, cancel).await?;
-                Ok(all
-                    .into_iter()
-                    .find(|s| s.name == req.name)
-                    .map(|s| Existing {
-                        id: s.id,
-                        description: s.description,
-                    }))
-            },
-        )
-        .await
+        self.client
+            .transport()
+            .create(
+                &call,
+                cancel,
+                req.description.as_deref(),
+                |created: CreatedEnvelope| created.backup.id,
+                || async {
+                    let all = self.list_snapshots(cluster_id, cancel).await?;
+                    Ok(all
+                        .into_iter()
+                        .find(|s| s.name == req.name)
+                        .map(|s| Existing {
+                            id: s.id,
+                            description: s.description,
+                        }))
+                },
+            )
+            .await
     }
 
     /// Lists a cluster's index snapshots; a missing cluster is

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use crate::client::Client;
 use crate::endpoint::Service;
 use crate::error::{Error, OpKind, Operation};
-use crate::retry::{Created, Existing, create_with_adoption};
-use crate::transport::{Call, decode};
+use crate::retry::{Created, Existing};
+use crate::transport::{Call, encode};
 use crate::wire;
 
 /// Page size used when listing one cluster's snapshots.
@@ -169,18 +169,16 @@ impl Dws<'_> {
             ),
             format!("DWS cluster {}", req.cluster_id),
         );
-        let body = serde_json::to_vec(&CreateBody {
-            snapshot: CreateSnapshotBody {
-                name: &req.name,
-                cluster_id: &req.cluster_id,
-                description: req.description.as_deref(),
+        let body = encode(
+            &op,
+            &CreateBody {
+                snapshot: CreateSnapshotBody {
+                    name: &req.name,
+                    cluster_id: &req.cluster_id,
+                    description: req.description.as_deref(),
+                },
             },
-        })
-        .map_err(|e| Error::Decode {
-            operation: op.description.clone(),
-            reason: format!("cannot encode the request: {e}"),
-            request_id: None,
-        })?;
+        )?;
         let call = Call {
             op: &op,
             method: Method::POST,
@@ -189,30 +187,25 @@ impl Dws<'_> {
             query: Vec::new(),
             body: Some(body),
         };
-        let transport = self.client.transport();
-        let (call, op_ref) = (&call, &op);
-        create_with_adoption(
-            &transport.policy,
-            cancel,
-            &op.description,
-            req.description.as_deref(),
-            move |_| async move {
-                let reply = transport.attempt(call, cancel).await?;
-                let created: CreatedEnvelope = decode(op_ref, &reply)?;
-                Ok(created.snapshot.id)
-            },
-            move || async move {
-                let all = self.list_cluster_snapshots(&req.cluster_id, cancel).await?;
-                Ok(all
-                    .into_iter()
-                    .find(|s| s.name.eq_ignore_ascii_case(&req.name))
-                    .map(|s| Existing {
-                        id: s.id,
-                        description: s.description,
-                    }))
-            },
-        )
-        .await
+        self.client
+            .transport()
+            .create(
+                &call,
+                cancel,
+                req.description.as_deref(),
+                |created: CreatedEnvelope| created.snapshot.id,
+                || async {
+                    let all = self.list_cluster_snapshots(&req.cluster_id, cancel).await?;
+                    Ok(all
+                        .into_iter()
+                        .find(|s| s.name.eq_ignore_ascii_case(&req.name))
+                        .map(|s| Existing {
+                            id: s.id,
+                            description: s.description,
+                        }))
+                },
+            )
+            .await
     }
 
     /// Shows one snapshot; a missing one is [`Error::NotFound`].

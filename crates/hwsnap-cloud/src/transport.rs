@@ -8,13 +8,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, Url};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::endpoint::{Service, default_endpoint, normalize_endpoint};
 use crate::error::{CloudError, Error, OpKind, Operation};
-use crate::retry::{RetryPolicy, parse_retry_after, verdict, with_retries};
+use crate::retry::{
+    Created, Existing, RetryPolicy, create_with_adoption, parse_retry_after, verdict, with_retries,
+};
 
 /// The `Content-Type` of JSON request bodies.
 pub const JSON_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
@@ -296,6 +299,46 @@ impl Transport {
         let reply = self.execute(call, cancel).await?;
         decode(call.op, &reply)
     }
+
+    /// Sends a create `call`, which is never blindly repeated: after an
+    /// ambiguous failure `lookup` finds out whether the cloud made the
+    /// snapshot anyway (see [`create_with_adoption`]). `id_of` takes the new
+    /// ID out of the decoded answer.
+    pub(crate) async fn create<E, L, LF>(
+        &self,
+        call: &Call<'_>,
+        cancel: &CancellationToken,
+        description: Option<&str>,
+        id_of: fn(E) -> String,
+        lookup: L,
+    ) -> Result<Created, Error>
+    where
+        E: DeserializeOwned,
+        L: FnMut() -> LF,
+        LF: Future<Output = Result<Option<Existing>, Error>>,
+    {
+        create_with_adoption(
+            &self.policy,
+            cancel,
+            &call.op.description,
+            description,
+            |_| async move {
+                let reply = self.attempt(call, cancel).await?;
+                Ok(id_of(decode(call.op, &reply)?))
+            },
+            lookup,
+        )
+        .await
+    }
+}
+
+/// `body` as the JSON of `op`'s request.
+pub(crate) fn encode<T: Serialize>(op: &Operation, body: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body).map_err(|e| Error::Decode {
+        operation: op.description.clone(),
+        reason: format!("cannot encode the request: {e}"),
+        request_id: None,
+    })
 }
 
 /// Decodes a JSON answer, or a [`Error::Decode`] naming the operation.
