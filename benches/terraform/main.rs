@@ -47,6 +47,10 @@ const N_MAIN: usize = 200;
 const SCALES: [usize; 3] = [50, 200, 800];
 const WAIT_RESOURCES: usize = 10;
 const WAIT_CREATE_SECONDS: f64 = 3.0;
+/// The timed commands, the same for every contender.
+const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false", "-no-color"];
+const PLAN: &[&str] = &["plan", "-input=false", "-no-color", "-detailed-exitcode"];
+const CONTENDERS: [Contender; 3] = [Contender::Floor, Contender::Null, Contender::Ours];
 
 struct Options {
     quick: bool,
@@ -212,6 +216,48 @@ fn startup_rows(tools: &Tools, runs: usize, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
+/// One working directory per contender (named `PREFIX<label>`), each with
+/// `N_MAIN` resources; with `usage`, providers run through the usage wrapper.
+fn contender_dirs(
+    tools: &Tools,
+    emu: &Emulator,
+    tmp: &Path,
+    prefix: &str,
+    usage: Option<&Path>,
+) -> Result<Vec<(Contender, Workdir)>> {
+    CONTENDERS
+        .into_iter()
+        .map(|c| {
+            let wd = Workdir::new(tmp, &format!("{prefix}{}", c.label()), tools, emu, usage)?;
+            wd.write_main(c, N_MAIN, &emu.clusters)?;
+            Ok((c, wd))
+        })
+        .collect()
+}
+
+/// Runs `f(round, index, contender, dir)` for every contender in every
+/// round, the order rotating round by round, each from an empty state (and
+/// for this provider an emptied emulator).
+fn alternate(
+    dirs: &[(Contender, Workdir)],
+    emu: &Emulator,
+    runs: usize,
+    mut f: impl FnMut(usize, usize, Contender, &Workdir) -> Result<()>,
+) -> Result<()> {
+    for round in 0..runs {
+        for k in 0..dirs.len() {
+            let idx = (round + k) % dirs.len();
+            let (c, wd) = &dirs[idx];
+            wd.fresh_state()?;
+            if *c == Contender::Ours {
+                emu.reset()?;
+            }
+            f(round, idx, *c, wd)?;
+        }
+    }
+    Ok(())
+}
+
 fn main_rows(
     tools: &Tools,
     emu: &Emulator,
@@ -219,41 +265,28 @@ fn main_rows(
     runs: usize,
     report: &mut Report,
 ) -> Result<()> {
-    let contenders = [Contender::Floor, Contender::Null, Contender::Ours];
-    let mut dirs = Vec::new();
-    for c in contenders {
-        let wd = Workdir::new(tmp, c.label(), tools, emu, None)?;
-        wd.write_main(c, N_MAIN, &emu.clusters)?;
-        dirs.push((c, wd));
-    }
+    let dirs = contender_dirs(tools, emu, tmp, "", None)?;
     let mut apply = [Vec::new(), Vec::new(), Vec::new()];
     let mut plan = [Vec::new(), Vec::new(), Vec::new()];
-    for round in 0..runs {
-        for k in 0..contenders.len() {
-            let idx = (round + k) % contenders.len();
-            let (c, wd) = &dirs[idx];
-            wd.fresh_state()?;
-            if *c == Contender::Ours {
-                emu.reset()?;
+    alternate(&dirs, emu, runs, |round, idx, c, wd| {
+        let a = wd.timed(APPLY)?;
+        let p = wd.timed(PLAN)?;
+        if c == Contender::Ours {
+            let made = emu.snapshot_count()?;
+            if made != N_MAIN {
+                return Err(format!("apply made {made} snapshots, not {N_MAIN}"));
             }
-            let a = wd.timed(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
-            let p = wd.timed(&["plan", "-input=false", "-no-color", "-detailed-exitcode"])?;
-            if *c == Contender::Ours {
-                let made = emu.snapshot_count()?;
-                if made != N_MAIN {
-                    return Err(format!("apply made {made} snapshots, not {N_MAIN}"));
-                }
-            }
-            eprintln!(
-                "   round {round} {:>6}: apply {:>7.0} ms, plan {:>7.0} ms",
-                c.label(),
-                ms(a),
-                ms(p)
-            );
-            apply[idx].push(ms(a));
-            plan[idx].push(ms(p));
         }
-    }
+        eprintln!(
+            "   round {round} {:>6}: apply {:>7.0} ms, plan {:>7.0} ms",
+            c.label(),
+            ms(a),
+            ms(p)
+        );
+        apply[idx].push(ms(a));
+        plan[idx].push(ms(p));
+        Ok(())
+    })?;
     let [floor_a, null_a, ours_a] = apply.map(|v| median(&v));
     let [floor_p, _, ours_p] = plan.map(|v| median(&v));
     let what = format!("{N_MAIN} resources");
@@ -296,49 +329,26 @@ fn cpu_rows(
     report: &mut Report,
 ) -> Result<()> {
     let usage_file = tmp.join("cpu-usage");
-    let contenders = [Contender::Floor, Contender::Null, Contender::Ours];
-    let mut dirs = Vec::new();
-    for c in contenders {
-        let wd = Workdir::new(
-            tmp,
-            &format!("cpu-{}", c.label()),
-            tools,
-            emu,
-            Some(&usage_file),
-        )?;
-        wd.write_main(c, N_MAIN, &emu.clusters)?;
-        dirs.push((c, wd));
-    }
+    let dirs = contender_dirs(tools, emu, tmp, "cpu-", Some(&usage_file))?;
     // [contender][command] -> samples of (terraform, provider, emulator) ms
-    let mut samples = vec![[Vec::new(), Vec::new()]; contenders.len()];
-    for round in 0..runs {
-        for k in 0..contenders.len() {
-            let idx = (round + k) % contenders.len();
-            let (c, wd) = &dirs[idx];
-            wd.fresh_state()?;
-            if *c == Contender::Ours {
-                emu.reset()?;
-            }
-            let commands: [&[&str]; 2] = [
-                &["apply", "-auto-approve", "-input=false", "-no-color"],
-                &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
-            ];
-            for (j, args) in commands.into_iter().enumerate() {
-                let _ = std::fs::remove_file(&usage_file);
-                let emu_before = emu.cpu_ms()?;
-                let (_, total) = wd.timed_cpu(args)?;
-                let emulator = emu.cpu_ms()? - emu_before;
-                let provider = rss::read(&usage_file)?.cpu_ms;
-                samples[idx][j].push((total - provider, provider, emulator));
-            }
+    let mut samples = vec![[Vec::new(), Vec::new()]; CONTENDERS.len()];
+    alternate(&dirs, emu, runs, |_, idx, _, wd| {
+        for (j, args) in [APPLY, PLAN].into_iter().enumerate() {
+            let _ = std::fs::remove_file(&usage_file);
+            let emu_before = emu.cpu_ms()?;
+            let (_, total) = wd.timed_cpu(args)?;
+            let emulator = emu.cpu_ms()? - emu_before;
+            let provider = rss::read(&usage_file)?.cpu_ms;
+            samples[idx][j].push((total - provider, provider, emulator));
         }
-    }
+        Ok(())
+    })?;
     let mut t = String::from(
         "| Command, 200 resources | Contender | Terraform | Provider | Emulator | Total |\n|---|---|---:|---:|---:|---:|\n",
     );
     let mut terraform = [[0.0; 2]; 3];
     for (j, command) in ["apply", "plan"].into_iter().enumerate() {
-        for (idx, c) in contenders.iter().enumerate() {
+        for (idx, c) in CONTENDERS.iter().enumerate() {
             let part = |f: fn(&(f64, f64, f64)) -> f64| {
                 median(&samples[idx][j].iter().map(f).collect::<Vec<_>>())
             };
@@ -396,17 +406,11 @@ fn scaling_rows(
         let (mut o, mut f, mut peak, mut cpu) = (Vec::new(), Vec::new(), 0u64, Vec::new());
         for _ in 0..runs {
             floor.fresh_state()?;
-            f.push(ms(floor.timed(&[
-                "apply",
-                "-auto-approve",
-                "-input=false",
-                "-no-color",
-            ])?));
+            f.push(ms(floor.timed(APPLY)?));
             ours.fresh_state()?;
             emu.reset()?;
             let _ = std::fs::remove_file(&usage_file);
-            let t = ours.timed(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-            o.push(ms(t?));
+            o.push(ms(ours.timed(APPLY)?));
             let usage = rss::read(&usage_file)?;
             if usage.processes == 0 {
                 return Err("the usage wrapper recorded no provider process".into());
