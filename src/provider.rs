@@ -97,8 +97,7 @@ const ENDPOINT_IAM: Setting = Setting {
     env: "HW_IAM_ENDPOINT",
 };
 
-const DEFAULT_CLOUD: &str = "myhuaweicloud.com";
-const DEFAULT_MAX_RETRIES: i64 = 5;
+const DEFAULT_MAX_RETRIES: i64 = hwsnap_cloud::DEFAULT_MAX_RETRIES as i64;
 const MAX_MAX_RETRIES: i64 = 100;
 
 /// An endpoint override must normalise to a URL with a host.
@@ -225,7 +224,7 @@ fn settings(config: &Value, diags: &mut Diagnostics) -> Option<Settings> {
     let cloud = CLOUD
         .resolve(config)
         .ok()?
-        .unwrap_or_else(|| DEFAULT_CLOUD.to_string());
+        .unwrap_or_else(|| hwsnap_cloud::endpoint::DEFAULT_CLOUD.to_string());
     let endpoints = Endpoints {
         dws: endpoint(&ENDPOINT_DWS, diags).ok()?,
         css: endpoint(&ENDPOINT_CSS, diags).ok()?,

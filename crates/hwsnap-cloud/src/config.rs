@@ -35,6 +35,9 @@ pub struct Config {
     pub request_timeout: Duration,
 }
 
+/// Retries after the first attempt when nothing else is configured.
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+
 /// The default `User-Agent`.
 pub fn default_user_agent() -> String {
     format!("terraform-provider-hwsnap/{}", env!("CARGO_PKG_VERSION"))
@@ -52,7 +55,7 @@ impl Config {
             cloud: DEFAULT_CLOUD.to_owned(),
             endpoints: Endpoints::default(),
             insecure: false,
-            max_retries: 5,
+            max_retries: DEFAULT_MAX_RETRIES,
             retry: RetryTiming::default(),
             user_agent: default_user_agent(),
             connect_timeout: Duration::from_secs(10),

@@ -239,7 +239,8 @@ pub(crate) struct CloudError {
 const BUSY_CODES: &[&str] = &["DWS.7023", "CSS.0011"];
 /// Codes that say the cluster (not just the snapshot) is missing or hidden.
 const CLUSTER_GONE_CODES: &[&str] = &["DWS.0047", "DWS.0015", "CSS.0015"];
-const NOT_FOUND_CODES: &[&str] = &["DWS.5149", "DWS.0047", "DWS.0015", "CSS.0015"];
+/// Codes that say the snapshot is missing (besides the cluster-gone ones).
+const SNAPSHOT_GONE_CODES: &[&str] = &["DWS.5149"];
 const THROTTLE_CODES: &[&str] = &["APIGW.0308"];
 
 impl CloudError {
@@ -269,7 +270,8 @@ impl CloudError {
     pub(crate) fn classify(self, op: &Operation) -> Error {
         let code = self.code.as_deref().unwrap_or("");
         let gateway = code.starts_with("APIGW.");
-        let not_found = NOT_FOUND_CODES.contains(&code)
+        let not_found = SNAPSHOT_GONE_CODES.contains(&code)
+            || CLUSTER_GONE_CODES.contains(&code)
             || (code == "DWS.0001" && matches!(op.kind, OpKind::Read | OpKind::Delete))
             || (self.status == 404 && !gateway);
         if not_found {

@@ -54,7 +54,7 @@ mod transport;
 pub mod wire;
 
 pub use client::{Client, ClusterGuard};
-pub use config::{Config, Endpoints};
+pub use config::{Config, DEFAULT_MAX_RETRIES, Endpoints};
 pub use css::{CreateCssSnapshot, Css, CssSnapshot, CssStatus};
 pub use dws::{CreateDwsSnapshot, Datastore, Dws, DwsSnapshot, DwsSnapshotType, DwsStatus};
 pub use endpoint::{Service, default_endpoint, normalize_endpoint};
