@@ -26,27 +26,23 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) ->
     let mut planned = proposed.clone();
     let null = Value::Null;
 
-    for attr in &schema.block.attributes {
-        let cfg = config.get_attr(attr.name).unwrap_or(&null);
-        if creating && attr.mode.is_computed() && cfg.is_null() {
-            planned.set_attr(attr.name, Value::unknown());
-        }
+    if creating {
+        unknown_unset_computed(schema, config, &mut planned);
     }
 
     let mut requires_replace = Vec::new();
     for attr in &schema.block.attributes {
-        let cfg = config.get_attr(attr.name).unwrap_or(&null).clone();
+        let cfg = config.get_attr(attr.name).unwrap_or(&null);
         let prior_value = if creating {
             None
         } else {
             prior.get_attr(attr.name)
         };
         for m in &attr.plan_modifiers {
-            let current = planned.get_attr(attr.name).unwrap_or(&null).clone();
             let decision = m.modify(&AttributePlan {
-                config: &cfg,
+                config: cfg,
                 prior: prior_value,
-                planned: &current,
+                planned: planned.get_attr(attr.name).unwrap_or(&null),
             });
             if let Some(v) = decision.planned {
                 planned.set_attr(attr.name, v);
@@ -61,17 +57,23 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) ->
     }
 
     if !requires_replace.is_empty() {
-        for attr in &schema.block.attributes {
-            let cfg = config.get_attr(attr.name).unwrap_or(&null);
-            if attr.mode.is_computed() && cfg.is_null() {
-                planned.set_attr(attr.name, Value::unknown());
-            }
-        }
+        unknown_unset_computed(schema, config, &mut planned);
     }
 
     Plan {
         planned,
         requires_replace,
+    }
+}
+
+/// Marks every computed attribute that configuration leaves unset as
+/// unknown in `planned`.
+fn unknown_unset_computed(schema: &Schema, config: &Value, planned: &mut Value) {
+    for attr in &schema.block.attributes {
+        let set = config.get_attr(attr.name).is_some_and(|v| !v.is_null());
+        if attr.mode.is_computed() && !set {
+            planned.set_attr(attr.name, Value::unknown());
+        }
     }
 }
 
