@@ -13,7 +13,7 @@ pub struct Number(BigDecimal);
 impl Number {
     /// The number as an `i64`, when it is an integer in range.
     pub fn to_i64(&self) -> Option<i64> {
-        if self.0.is_integer() {
+        if self.is_integer() {
             use bigdecimal::ToPrimitive;
             self.0.to_i64()
         } else {
@@ -139,7 +139,9 @@ impl fmt::Display for Number {
     /// Plain decimal notation, without exponent, without trailing zeros.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.normalized();
-        if n.is_integer() {
+        // Normalized: integral exactly when no fractional digit is left
+        // (BigDecimal::is_integer would compute 10^scale to find out).
+        if n.fractional_digit_count() <= 0 {
             write!(f, "{}", n.with_scale(0))
         } else {
             write!(f, "{}", n.to_plain_string())
