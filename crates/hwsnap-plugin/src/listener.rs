@@ -150,16 +150,11 @@ impl Connections {
         Arc::new(Self::default())
     }
 
-    /// How many connections are open now.
-    pub fn open(&self) -> usize {
-        self.open.load(Ordering::SeqCst)
-    }
-
     /// Marks the process for exit once no connection is open; true when none
     /// is open already (the caller exits at once).
     pub fn exit_when_idle(&self) -> bool {
         self.exit_when_idle.store(true, Ordering::SeqCst);
-        self.open() == 0
+        self.open.load(Ordering::SeqCst) == 0
     }
 
     fn track(self: &Arc<Self>) -> Tracked {
@@ -169,7 +164,6 @@ impl Connections {
 }
 
 /// One open connection, counted in [`Connections`] until dropped.
-#[derive(Debug)]
 struct Tracked(Arc<Connections>);
 
 impl Drop for Tracked {
