@@ -144,11 +144,18 @@ struct AkState {
     locked_until_ms: i64,
 }
 
-/// The persisted part of the state.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// The persisted part of the state, as read back.
+#[derive(Debug, Default, Deserialize)]
 struct Persisted {
     clusters: Vec<Cluster>,
     snapshots: Vec<Snapshot>,
+}
+
+/// The same, as written: borrowed, so a save copies nothing.
+#[derive(Serialize)]
+struct PersistedRef<'a> {
+    clusters: &'a [Cluster],
+    snapshots: &'a [Snapshot],
 }
 
 /// All of the emulator's state.
@@ -248,9 +255,9 @@ impl Emulator {
         let Some(path) = &self.state_file else {
             return Ok(());
         };
-        let persisted = Persisted {
-            clusters: self.clusters.clone(),
-            snapshots: self.snapshots.clone(),
+        let persisted = PersistedRef {
+            clusters: &self.clusters,
+            snapshots: &self.snapshots,
         };
         let bytes = serde_json::to_vec_pretty(&persisted).map_err(|e| Error::StateFormat {
             path: path.clone(),
