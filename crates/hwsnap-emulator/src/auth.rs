@@ -6,7 +6,7 @@
 //! row lock the AK for five minutes.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{RawPathParams, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -62,9 +62,12 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Checks the request's signature before passing it on.
+/// Checks the request's signature, then (as the gateway does) that the
+/// path's `{project_id}`, where the route has one, is the configured
+/// project, before passing it on.
 pub async fn authenticate(
     State(state): State<AppState>,
+    params: RawPathParams,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -145,7 +148,16 @@ pub async fn authenticate(
         state.lock().auth_failed(&auth.access_key, now);
         return Err(ApiError::Auth("verify aksk signature fail"));
     }
-    state.lock().auth_succeeded(&auth.access_key);
+    let project_ok = {
+        let mut emulator = state.lock();
+        emulator.auth_succeeded(&auth.access_key);
+        params
+            .iter()
+            .all(|(k, v)| k != "project_id" || v == emulator.project_id)
+    };
+    if !project_ok {
+        return Err(ApiError::ProjectMismatch);
+    }
     Ok(next.run(Request::from_parts(parts, Body::from(body))).await)
 }
 

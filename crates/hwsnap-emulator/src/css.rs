@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use crate::dws::check_project;
 use crate::error::ApiError;
 use crate::model::{Cluster, RuleViolation, Service, validate_css_create};
 use crate::state::{AppState, Emulator, now_ms};
@@ -14,8 +13,7 @@ use crate::wire::{
     CssBackupRef, CssBackupWire, CssCreateRequest, CssCreateResponse, CssListResponse,
 };
 
-fn css_cluster(e: &Emulator, project_id: &str, cluster_id: &str) -> Result<Cluster, ApiError> {
-    check_project(e, project_id)?;
+fn css_cluster(e: &Emulator, cluster_id: &str) -> Result<Cluster, ApiError> {
     e.cluster(Service::Css, cluster_id)
         .cloned()
         .ok_or(ApiError::CssNotFound)
@@ -24,11 +22,11 @@ fn css_cluster(e: &Emulator, project_id: &str, cluster_id: &str) -> Result<Clust
 /// `POST /v1.0/{project_id}/clusters/{cluster_id}/index_snapshot` → 201.
 pub async fn create_css_snapshot(
     State(state): State<AppState>,
-    Path((project_id, cluster_id)): Path<(String, String)>,
+    Path((_project_id, cluster_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<CssCreateResponse>), ApiError> {
     let mut e = state.lock();
-    let cluster = css_cluster(&e, &project_id, &cluster_id)?;
+    let cluster = css_cluster(&e, &cluster_id)?;
     let request: CssCreateRequest = serde_json::from_slice(&body)
         .map_err(|err| ApiError::CssInvalid(format!("malformed JSON body: {err}")))?;
     let name = request
@@ -62,10 +60,10 @@ pub async fn create_css_snapshot(
 /// `GET /v1.0/{project_id}/clusters/{cluster_id}/index_snapshots`
 pub async fn list_css_snapshots(
     State(state): State<AppState>,
-    Path((project_id, cluster_id)): Path<(String, String)>,
+    Path((_project_id, cluster_id)): Path<(String, String)>,
 ) -> Result<Json<CssListResponse>, ApiError> {
     let e = state.lock();
-    let cluster = css_cluster(&e, &project_id, &cluster_id)?;
+    let cluster = css_cluster(&e, &cluster_id)?;
     let now = now_ms();
     let backups = e
         .snapshots
@@ -80,10 +78,10 @@ pub async fn list_css_snapshots(
 /// 200 with an empty body; a snapshot still BUILDING cannot be deleted (busy).
 pub async fn delete_css_snapshot(
     State(state): State<AppState>,
-    Path((project_id, cluster_id, snapshot_id)): Path<(String, String, String)>,
+    Path((_project_id, cluster_id, snapshot_id)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let mut e = state.lock();
-    let cluster = css_cluster(&e, &project_id, &cluster_id)?;
+    let cluster = css_cluster(&e, &cluster_id)?;
     let s = e
         .snapshots
         .iter()

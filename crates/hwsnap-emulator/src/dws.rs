@@ -15,15 +15,6 @@ use crate::wire::{
     DwsShowResponse, DwsSnapshotId, DwsSnapshotWire,
 };
 
-/// Refuses a path project id other than the configured one.
-pub fn check_project(e: &Emulator, project_id: &str) -> Result<(), ApiError> {
-    if e.project_id == project_id {
-        Ok(())
-    } else {
-        Err(ApiError::ProjectMismatch)
-    }
-}
-
 fn render(e: &Emulator, s: &Snapshot, now: i64) -> DwsSnapshotWire {
     let name = e
         .cluster(Service::Dws, &s.cluster_id)
@@ -35,11 +26,9 @@ fn render(e: &Emulator, s: &Snapshot, now: i64) -> DwsSnapshotWire {
 /// `POST /v1.0/{project_id}/snapshots`
 pub async fn create_dws_snapshot(
     State(state): State<AppState>,
-    Path(project_id): Path<String>,
     body: Bytes,
 ) -> Result<Json<DwsCreateResponse>, ApiError> {
     let mut e = state.lock();
-    check_project(&e, &project_id)?;
     let request: DwsCreateRequest = serde_json::from_slice(&body)
         .map_err(|err| ApiError::DwsInvalid(format!("malformed JSON body: {err}")))?;
     let snapshot = request
@@ -82,10 +71,9 @@ pub async fn create_dws_snapshot(
 /// `GET /v1.0/{project_id}/snapshots/{snapshot_id}`
 pub async fn show_dws_snapshot(
     State(state): State<AppState>,
-    Path((project_id, snapshot_id)): Path<(String, String)>,
+    Path((_project_id, snapshot_id)): Path<(String, String)>,
 ) -> Result<Json<DwsShowResponse>, ApiError> {
     let e = state.lock();
-    check_project(&e, &project_id)?;
     let s = e
         .snapshots
         .iter()
@@ -99,10 +87,8 @@ pub async fn show_dws_snapshot(
 /// `GET /v1.0/{project_id}/snapshots`
 pub async fn list_dws_snapshots(
     State(state): State<AppState>,
-    Path(project_id): Path<String>,
 ) -> Result<Json<DwsListResponse>, ApiError> {
     let e = state.lock();
-    check_project(&e, &project_id)?;
     let now = now_ms();
     let snapshots: Vec<_> = e
         .snapshots
@@ -148,7 +134,6 @@ pub async fn list_dws_cluster_snapshots(
         sort_dir: get("sort_dir"),
     };
     let e = state.lock();
-    check_project(&e, &project_id)?;
     if e.cluster(Service::Dws, &cluster_id).is_none() {
         return Err(ApiError::DwsClusterNotFound);
     }
@@ -201,10 +186,9 @@ pub async fn list_dws_cluster_snapshots(
 /// still CREATING cannot be deleted (busy).
 pub async fn delete_dws_snapshot(
     State(state): State<AppState>,
-    Path((project_id, snapshot_id)): Path<(String, String)>,
+    Path((_project_id, snapshot_id)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Map<String, serde_json::Value>>, ApiError> {
     let mut e = state.lock();
-    check_project(&e, &project_id)?;
     let s = e
         .snapshots
         .iter()
