@@ -191,18 +191,6 @@ impl Resource<Client> for CssIndexSnapshot {
         })
     }
 
-    fn identity(&self, state: &Value) -> Option<Value> {
-        let cluster_id = text(state, "cluster_id")?;
-        let id = text(state, "id")?;
-        Some(Value::Object(
-            [
-                ("cluster_id".to_string(), Value::String(cluster_id)),
-                ("id".to_string(), Value::String(id)),
-            ]
-            .into(),
-        ))
-    }
-
     async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
         let args = Args::from_value(&req.planned);
         let css = ctx.data.css();

@@ -160,13 +160,6 @@ impl Resource<Client> for DwsSnapshot {
         })
     }
 
-    fn identity(&self, state: &Value) -> Option<Value> {
-        let id = text(state, "id")?;
-        Some(Value::Object(
-            [("id".to_string(), Value::String(id))].into(),
-        ))
-    }
-
     async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
         let args = Args::from_value(&req.planned);
         let dws = ctx.data.dws();

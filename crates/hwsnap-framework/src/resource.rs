@@ -100,14 +100,10 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
 
     fn schema(&self) -> Schema;
 
-    /// The identity schema, for resources that support identity (Terraform 1.12+).
+    /// The identity schema, for resources that support identity (Terraform
+    /// 1.12+). Each identity attribute names a state attribute: the framework
+    /// derives the identity of every state it returns from them.
     fn identity_schema(&self) -> Option<IdentitySchema> {
-        None
-    }
-
-    /// The identity of an object, derived from its state. Called by the
-    /// framework for every state it returns when `identity_schema` is set.
-    fn identity(&self, _state: &Value) -> Option<Value> {
         None
     }
 

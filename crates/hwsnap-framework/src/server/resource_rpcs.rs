@@ -29,11 +29,20 @@ fn identity_of<D: Send + Sync>(
     state: &Value,
     diags: &mut Diagnostics,
 ) -> Option<pb::ResourceIdentityData> {
-    let (_, ty) = r.identity.as_ref()?;
-    if state.is_null() {
-        return None;
-    }
-    let identity = r.resource.identity(state)?;
+    let (schema, ty) = r.identity.as_ref()?;
+    // Each identity attribute is the state attribute of the same name; an
+    // object without all of them (unknown, null or "") has no identity yet.
+    let identity = schema
+        .attributes
+        .iter()
+        .map(|a| {
+            let v = state
+                .get_attr(a.name)
+                .filter(|v| v.is_wholly_known() && !v.is_null() && v.as_str() != Some(""))?;
+            Some((a.name.to_owned(), v.clone()))
+        })
+        .collect::<Option<_>>()
+        .map(Value::Object)?;
     convert::encode_dynamic(&identity, ty, "resource identity")
         .map(|dv| pb::ResourceIdentityData {
             identity_data: Some(dv),
