@@ -8,13 +8,11 @@
 //!
 //! Import ID: `<cluster_id>/<snapshot_id>`. Identity: `{ cluster_id, id }`.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use hwsnap_cloud::{Client, CreateCssSnapshot, CssSnapshot as CloudSnapshot, CssStatus};
 use hwsnap_cty::{Number, Type, Value};
 use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
-use hwsnap_framework::timeouts::{self, Timeout};
+use hwsnap_framework::timeouts;
 use hwsnap_framework::validators::{ForbiddenChars, Length, Pattern};
 use hwsnap_framework::wait::Poll;
 use hwsnap_framework::{
@@ -24,17 +22,8 @@ use hwsnap_framework::{
 };
 
 use super::{
-    NewSnapshot, WaitFailure, cloud_diagnostic, create_and_wait, delete_and_wait, optional_text,
-    text, timestamp,
-};
-
-const CREATE: Timeout = Timeout {
-    operation: "create",
-    default: Duration::from_secs(30 * 60),
-};
-const DELETE: Timeout = Timeout {
-    operation: "delete",
-    default: Duration::from_secs(10 * 60),
+    CREATE, DELETE, NewSnapshot, WaitFailure, cloud_diagnostic, cluster_id_pattern, computed,
+    create_and_wait, delete_and_wait, optional_text, text, timestamp,
 };
 
 const IMPORT_FORM: &str = "<cluster_id>/<snapshot_id>";
@@ -83,10 +72,6 @@ fn write_state(state: &mut Value, cluster_id: &str, s: &CloudSnapshot) {
     state.set_attr("cluster_name", optional_text(s.cluster_name.as_deref()));
 }
 
-fn computed(name: &'static str, ty: Type, description: &str) -> Attribute {
-    Attribute::new(name, ty, Mode::Computed, description)
-}
-
 /// Splits an import ID of the form `<cluster_id>/<snapshot_id>`.
 fn parse_import_id(id: &str) -> Result<(String, String), String> {
     match id.trim().split_once('/') {
@@ -116,10 +101,7 @@ impl Resource<Client> for CssIndexSnapshot {
             )
             .attribute(
                 Attribute::string("cluster_id", Mode::Required, "The ID of the CSS cluster.")
-                    .validate(Pattern::new(
-                        r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-                        "be a cluster ID (a UUID such as 4f3deec3-efa8-4598-bf91-560aad1377a3)",
-                    ))
+                    .validate(cluster_id_pattern("4f3deec3-efa8-4598-bf91-560aad1377a3"))
                     .plan(RequiresReplace),
             )
             .attribute(

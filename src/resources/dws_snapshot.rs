@@ -7,13 +7,11 @@
 //!
 //! Import ID: the snapshot ID. Identity: `{ id }`.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use hwsnap_cloud::{Client, CreateDwsSnapshot, DwsSnapshot as CloudSnapshot, DwsStatus};
 use hwsnap_cty::{Number, Type, Value};
 use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
-use hwsnap_framework::timeouts::{self, Timeout};
+use hwsnap_framework::timeouts;
 use hwsnap_framework::validators::{ForbiddenChars, Length, Pattern};
 use hwsnap_framework::wait::Poll;
 use hwsnap_framework::{
@@ -23,17 +21,8 @@ use hwsnap_framework::{
 };
 
 use super::{
-    NewSnapshot, WaitFailure, cloud_diagnostic, create_and_wait, delete_and_wait, optional_text,
-    text, timestamp,
-};
-
-const CREATE: Timeout = Timeout {
-    operation: "create",
-    default: Duration::from_secs(30 * 60),
-};
-const DELETE: Timeout = Timeout {
-    operation: "delete",
-    default: Duration::from_secs(10 * 60),
+    CREATE, DELETE, NewSnapshot, WaitFailure, cloud_diagnostic, cluster_id_pattern, computed,
+    create_and_wait, delete_and_wait, optional_text, text, timestamp,
 };
 
 /// The `dws_snapshot` resource type.
@@ -82,17 +71,6 @@ fn write_state(state: &mut Value, s: &CloudSnapshot) {
     state.set_attr("cluster_name", optional_text(s.cluster_name.as_deref()));
 }
 
-fn cluster_id_pattern() -> Pattern {
-    Pattern::new(
-        r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        "be a cluster ID (a UUID such as 44b277eb-39be-4921-be31-3d61b43651d7)",
-    )
-}
-
-fn computed(name: &'static str, ty: Type, description: &str) -> Attribute {
-    Attribute::new(name, ty, Mode::Computed, description)
-}
-
 #[async_trait]
 impl Resource<Client> for DwsSnapshot {
     fn type_name(&self) -> &'static str {
@@ -109,7 +87,7 @@ impl Resource<Client> for DwsSnapshot {
             )
             .attribute(
                 Attribute::string("cluster_id", Mode::Required, "The ID of the DWS cluster to snapshot.")
-                    .validate(cluster_id_pattern())
+                    .validate(cluster_id_pattern("44b277eb-39be-4921-be31-3d61b43651d7"))
                     .plan(RequiresReplace),
             )
             .attribute(

@@ -1,5 +1,5 @@
 //! The resource types, one file each, and the few pieces they share:
-//! reading inputs, writing times, queueing on a cluster, and turning client
+//! schema pieces, reading inputs, writing times, queueing on a cluster, and turning client
 //! and wait errors into diagnostics.
 
 mod css_index_snapshot;
@@ -8,14 +8,43 @@ mod dws_snapshot;
 pub use css_index_snapshot::CssIndexSnapshot;
 pub use dws_snapshot::DwsSnapshot;
 
+use std::time::Duration;
+
 use hwsnap_cloud::{Client, ClusterGuard, Created, Error as CloudError};
-use hwsnap_cty::{AttributePath, Value};
+use hwsnap_cty::{AttributePath, Type, Value};
+use hwsnap_framework::schema::{Attribute, Mode};
+use hwsnap_framework::timeouts::Timeout;
+use hwsnap_framework::validators::Pattern;
 use hwsnap_framework::wait::{self, Backoff, Poll, WaitError};
 use hwsnap_framework::{CreateResponse, Ctx, Diagnostic};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+/// How long a create and a delete may take unless `timeouts` says otherwise,
+/// for both snapshot types.
+pub(crate) const CREATE: Timeout = Timeout {
+    operation: "create",
+    default: Duration::from_secs(30 * 60),
+};
+pub(crate) const DELETE: Timeout = Timeout {
+    operation: "delete",
+    default: Duration::from_secs(10 * 60),
+};
+
+/// A computed attribute.
+pub(crate) fn computed(name: &'static str, ty: Type, description: &str) -> Attribute {
+    Attribute::new(name, ty, Mode::Computed, description)
+}
+
+/// A cluster ID must be a UUID; `example` goes into the message.
+pub(crate) fn cluster_id_pattern(example: &str) -> Pattern {
+    Pattern::new(
+        r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        format!("be a cluster ID (a UUID such as {example})"),
+    )
+}
 
 /// A known, non-empty string attribute of an object value.
 pub(crate) fn text(v: &Value, name: &str) -> Option<String> {
@@ -114,7 +143,7 @@ impl From<CloudError> for WaitFailure {
 pub(crate) async fn delete_and_wait<Del, DelFut, St, StFut>(
     what: &str,
     cancel: &CancellationToken,
-    timeout: std::time::Duration,
+    timeout: Duration,
     delete: Del,
     status: St,
 ) -> Result<(), Diagnostic>
@@ -163,7 +192,7 @@ pub(crate) struct NewSnapshot<'a> {
     pub name: &'a str,
     pub cluster_id: &'a str,
     /// The create timeout, covering the queue and the wait.
-    pub timeout: std::time::Duration,
+    pub timeout: Duration,
 }
 
 /// The common shape of every snapshot create: wait for this process's turn
