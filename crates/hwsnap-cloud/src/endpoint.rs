@@ -53,37 +53,37 @@ pub fn default_endpoint(service: Service, region: &str, cloud: &str) -> String {
 /// Normalises an endpoint override: trims it, adds `https://` when there is
 /// no scheme, ends it with exactly one `/`, and checks it has a host.
 pub fn normalize_endpoint(s: &str) -> Result<String, Error> {
+    parse_endpoint(s)
+        .map(String::from)
+        .map_err(|reason| Error::config("endpoint", reason))
+}
+
+/// [`normalize_endpoint`] as a URL; the error is the reason alone, so the
+/// caller names the setting.
+pub(crate) fn parse_endpoint(s: &str) -> Result<reqwest::Url, String> {
     let trimmed = s.trim();
     if trimmed.is_empty() {
-        return Err(Error::config("endpoint", "the endpoint is empty"));
+        return Err("the endpoint is empty".to_owned());
     }
     let with_scheme = if trimmed.contains("://") {
         trimmed.to_owned()
     } else {
         format!("https://{trimmed}")
     };
-    let url = reqwest::Url::parse(&with_scheme)
-        .map_err(|e| Error::config("endpoint", format!("{trimmed:?} is not a URL: {e}")))?;
+    let mut url =
+        reqwest::Url::parse(&with_scheme).map_err(|e| format!("{trimmed:?} is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::config(
-            "endpoint",
-            format!("{trimmed:?} must use http or https"),
-        ));
+        return Err(format!("{trimmed:?} must use http or https"));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::config(
-            "endpoint",
-            format!("{trimmed:?} has no host"),
-        ));
+        return Err(format!("{trimmed:?} has no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(
-            "endpoint",
-            format!("{trimmed:?} must not carry a query or fragment"),
-        ));
+        return Err(format!("{trimmed:?} must not carry a query or fragment"));
     }
-    let text = url.as_str().trim_end_matches('/');
-    Ok(format!("{text}/"))
+    let path = format!("{}/", url.path().trim_end_matches('/'));
+    url.set_path(&path);
+    Ok(url)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::endpoint::{Service, default_endpoint, normalize_endpoint};
+use crate::endpoint::{Service, default_endpoint, parse_endpoint};
 use crate::error::{CloudError, Error, OpKind, Operation};
 use crate::retry::{
     Created, Existing, RetryPolicy, create_with_adoption, parse_retry_after, verdict, with_retries,
@@ -55,22 +55,15 @@ pub(crate) struct Transport {
 }
 
 fn resolve(service: Service, overridden: Option<&String>, config: &Config) -> Result<Url, Error> {
-    let text = match overridden {
-        Some(s) => normalize_endpoint(s).map_err(|e| match e {
-            Error::Config { reason, .. } => Error::Config {
-                field: format!("endpoints.{}", service.host_prefix()),
-                reason,
-            },
-            other => other,
-        })?,
-        None => default_endpoint(service, &config.region, &config.cloud),
-    };
-    Url::parse(&text).map_err(|e| {
-        Error::config(
-            &format!("endpoints.{}", service.host_prefix()),
-            format!("{text:?} is not a URL: {e}"),
-        )
-    })
+    let field = format!("endpoints.{}", service.host_prefix());
+    match overridden {
+        Some(s) => parse_endpoint(s).map_err(|reason| Error::config(&field, reason)),
+        None => {
+            let text = default_endpoint(service, &config.region, &config.cloud);
+            Url::parse(&text)
+                .map_err(|e| Error::config(&field, format!("{text:?} is not a URL: {e}")))
+        }
+    }
 }
 
 impl Transport {
