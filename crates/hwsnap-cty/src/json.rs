@@ -384,7 +384,7 @@ impl Decoder {
 mod tests {
     use super::*;
     use crate::error::MAX_DEPTH;
-    use crate::testutil::{arb_type, arb_typed_value};
+    use crate::testutil::{arb_type, arb_typed_value, nested_lists, on_small_stack};
     use proptest::prelude::*;
 
     fn num(s: &str) -> Number {
@@ -553,12 +553,7 @@ mod tests {
     #[test]
     fn deep_values_fit_a_small_stack() {
         let run = || {
-            let mut t = Type::String;
-            let mut v = Value::from("x");
-            for _ in 0..120 {
-                t = Type::list(t);
-                v = Value::List(vec![v]);
-            }
+            let (t, v) = nested_lists(120);
             let bytes = encode(&v, &t).expect("encodes");
             assert_eq!(decode(&bytes, &t), Ok(v.clone()));
             let mut chain = Value::from(true);
@@ -568,12 +563,7 @@ mod tests {
             let err = encode(&chain, &Type::Dynamic).expect_err("too deep");
             assert!(matches!(err, Error::TooDeep { .. }), "{err:?}");
         };
-        std::thread::Builder::new()
-            .stack_size(1 << 20)
-            .spawn(run)
-            .expect("spawns")
-            .join()
-            .expect("no stack overflow");
+        on_small_stack(run);
     }
 
     proptest! {

@@ -789,7 +789,7 @@ impl<'a> Decoder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{arb_type, arb_typed_value, arb_value};
+    use crate::testutil::{arb_type, arb_typed_value, arb_value, nested_lists, on_small_stack};
     use proptest::prelude::*;
 
     fn num(s: &str) -> Number {
@@ -1139,12 +1139,7 @@ mod tests {
             assert!(matches!(err, Error::TooDeep { .. }), "{err:?}");
             assert!(decode(&chain(MAX_DEPTH - 1), &Type::Dynamic).is_ok());
 
-            let mut t = Type::String;
-            let mut v = Value::from("x");
-            for _ in 0..MAX_DEPTH - 1 {
-                t = Type::list(t);
-                v = Value::List(vec![v]);
-            }
+            let (t, v) = nested_lists(MAX_DEPTH - 1);
             let bytes = encode(&v, &t).expect("encodes at the limit");
             assert_eq!(decode(&bytes, &t), Ok(v.clone()));
             let deeper = Value::List(vec![v]);
@@ -1154,12 +1149,7 @@ mod tests {
             bytes.push(0xc0);
             assert!(decode(&bytes, &Type::list(t)).is_err());
         };
-        std::thread::Builder::new()
-            .stack_size(1 << 20)
-            .spawn(run)
-            .expect("spawns")
-            .join()
-            .expect("no stack overflow");
+        on_small_stack(run);
     }
 
     proptest! {

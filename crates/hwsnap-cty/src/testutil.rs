@@ -171,3 +171,24 @@ pub(crate) fn arb_typed_value(unknowns: bool) -> impl Strategy<Value = (Type, Va
         (Just(t), v)
     })
 }
+
+/// A list of lists … of `"x"`, `depth` levels deep, with its type.
+pub(crate) fn nested_lists(depth: usize) -> (Type, Value) {
+    let mut t = Type::String;
+    let mut v = Value::from("x");
+    for _ in 0..depth {
+        t = Type::list(t);
+        v = Value::List(vec![v]);
+    }
+    (t, v)
+}
+
+/// Runs `f` on a thread with a 1 MiB stack; a stack overflow fails the test.
+pub(crate) fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(f)
+        .expect("spawns")
+        .join()
+        .expect("no stack overflow");
+}
