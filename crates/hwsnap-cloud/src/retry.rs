@@ -149,14 +149,36 @@ where
             Ok(value) => return Ok(value),
             Err(err) => err,
         };
-        if !verdict(&err).retry || attempt >= policy.max_retries {
-            return Err(err);
-        }
-        let wait = policy.timing.delay(attempt, &err);
-        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying");
-        sleep(wait, cancel).await?;
+        back_off(
+            policy,
+            cancel,
+            attempt,
+            verdict(&err).retry,
+            err,
+            "retrying",
+        )
+        .await?;
         attempt += 1;
     }
+}
+
+/// After failed attempt number `attempt`: gives up with `err` when it may not
+/// be retried or the retries are used up; else waits the policy's delay
+/// (cancellable) before the caller tries again.
+async fn back_off(
+    policy: &RetryPolicy,
+    cancel: &CancellationToken,
+    attempt: u32,
+    retry: bool,
+    err: Error,
+    what: &str,
+) -> Result<(), Error> {
+    if !retry || attempt >= policy.max_retries {
+        return Err(err);
+    }
+    let wait = policy.timing.delay(attempt, &err);
+    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "{what}");
+    sleep(wait, cancel).await
 }
 
 /// The answer to a create: the snapshot's id, and whether it was found
@@ -248,12 +270,7 @@ where
                 }
             }
         }
-        if !v.retry || attempt >= policy.max_retries {
-            return Err(err);
-        }
-        let wait = policy.timing.delay(attempt, &err);
-        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying create");
-        sleep(wait, cancel).await?;
+        back_off(policy, cancel, attempt, v.retry, err, "retrying create").await?;
         attempt += 1;
     }
 }
