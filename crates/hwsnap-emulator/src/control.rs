@@ -162,24 +162,14 @@ pub async fn create_snapshot(
     };
     let description = req.description.unwrap_or_default();
     let indices = req.indices.unwrap_or_default();
-    let existing = e
-        .snapshots
-        .iter()
-        .filter(|s| s.cluster_id == cluster.id)
-        .map(|s| s.name.as_str());
-    let (checked, outcome) = match req.service {
-        Service::Dws => (
-            validate_dws_create(&req.name, &description, existing),
-            SnapshotStatus::Available,
-        ),
-        Service::Css => (
-            validate_css_create(&req.name, &description, &indices, existing),
-            SnapshotStatus::Completed,
-        ),
+    let existing = e.snapshot_names(&cluster.id);
+    let checked = match req.service {
+        Service::Dws => validate_dws_create(&req.name, &description, existing),
+        Service::Css => validate_css_create(&req.name, &description, &indices, existing),
     };
     checked.map_err(|v| ApiError::ControlInvalid(v.to_string()))?;
     let now = now_ms();
-    let snapshot = Snapshot {
+    let snapshot = e.push_snapshot(Snapshot {
         id: uuid::Uuid::new_v4().to_string(),
         name: req.name,
         description,
@@ -188,11 +178,9 @@ pub async fn create_snapshot(
         indices,
         started_ms: now,
         ready_ms: now,
-        outcome,
+        outcome: req.service.done_status(),
         forced: None,
-    };
-    e.snapshots.push(snapshot.clone());
-    e.save_or_log();
+    });
     tracing::info!(id = %snapshot.id, cluster = %cluster.id, "snapshot created out of band");
     Ok(Json(match req.service {
         Service::Dws => SnapshotView::Dws(DwsSnapshotWire::new(&snapshot, &cluster.name, now)),

@@ -34,11 +34,7 @@ pub async fn create_css_snapshot(
         .ok_or(ApiError::css_rule(RuleViolation::Missing("name")))?;
     let description = request.description.unwrap_or_default();
     let indices = request.indices.unwrap_or_default();
-    let existing = e
-        .snapshots
-        .iter()
-        .filter(|s| s.cluster_id == cluster.id)
-        .map(|s| s.name.as_str());
+    let existing = e.snapshot_names(&cluster.id);
     validate_css_create(&name, &description, &indices, existing).map_err(ApiError::css_rule)?;
     let now = now_ms();
     if e.cluster_busy(&cluster.id, now) {

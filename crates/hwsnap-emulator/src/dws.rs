@@ -44,11 +44,7 @@ pub async fn create_dws_snapshot(
     if e.cluster(Service::Dws, &cluster_id).is_none() {
         return Err(ApiError::DwsClusterNotFound);
     }
-    let existing = e
-        .snapshots
-        .iter()
-        .filter(|s| s.cluster_id == cluster_id)
-        .map(|s| s.name.as_str());
+    let existing = e.snapshot_names(&cluster_id);
     validate_dws_create(&name, &description, existing).map_err(ApiError::dws_rule)?;
     let now = now_ms();
     if e.cluster_busy(&cluster_id, now) {

@@ -15,6 +15,16 @@ pub enum Service {
     Css,
 }
 
+impl Service {
+    /// The status a finished, successful snapshot of this service reports.
+    pub fn done_status(self) -> SnapshotStatus {
+        match self {
+            Service::Dws => SnapshotStatus::Available,
+            Service::Css => SnapshotStatus::Completed,
+        }
+    }
+}
+
 /// An emulated cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cluster {

@@ -381,15 +381,12 @@ impl Emulator {
                 *n -= 1;
                 *status
             }
-            _ => match service {
-                Service::Dws => SnapshotStatus::Available,
-                Service::Css => SnapshotStatus::Completed,
-            },
+            _ => service.done_status(),
         };
         // create_seconds is clamped to >= 0 and realistic values fit easily in i64 ms.
         #[allow(clippy::cast_possible_truncation)]
         let duration_ms = (self.create_seconds * 1000.0).round() as i64;
-        let snapshot = Snapshot {
+        self.push_snapshot(Snapshot {
             id: uuid::Uuid::new_v4().to_string(),
             name,
             description,
@@ -400,10 +397,23 @@ impl Emulator {
             ready_ms: now + duration_ms.max(0),
             outcome,
             forced: None,
-        };
+        })
+    }
+
+    /// Stores `snapshot` as it is (no create time, no forced outcome) and
+    /// saves the state file.
+    pub fn push_snapshot(&mut self, snapshot: Snapshot) -> Snapshot {
         self.snapshots.push(snapshot.clone());
         self.save_or_log();
         snapshot
+    }
+
+    /// The names of `cluster_id`'s snapshots, for the create rules.
+    pub fn snapshot_names<'a>(&'a self, cluster_id: &'a str) -> impl Iterator<Item = &'a str> {
+        self.snapshots
+            .iter()
+            .filter(move |s| s.cluster_id == cluster_id)
+            .map(|s| s.name.as_str())
     }
 
     /// Deletes a snapshot by id (any service); false when unknown.
