@@ -4,14 +4,18 @@ Starts the emulator binary (``HWSNAP_EMULATOR_BIN``, default
 ``target/debug/hwsnap-emulator``), reads the base URL from its first stdout
 line, and drives IAM, DWS and CSS through the SDK: every call must succeed and
 deserialize into the SDK's models, and the same calls signed with a wrong
-secret key must be refused with 401.
+secret key must be refused with 401. The listing, automatic-snapshot and
+restore cases make their fixtures through the emulator's control API, each on
+a cluster of its own.
 
 Run: cargo build -p hwsnap-emulator && .venv/bin/python -m pytest tests/sdk -q
 """
 
+import json
 import os
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,7 +26,9 @@ from huaweicloudsdkcss.v1 import CssClient
 from huaweicloudsdkcss.v1 import CreateSnapshotReq as CssCreateSnapshotReq
 from huaweicloudsdkcss.v1 import CreateSnapshotRequest as CssCreateSnapshotRequest
 from huaweicloudsdkcss.v1 import DeleteSnapshotRequest as CssDeleteSnapshotRequest
+from huaweicloudsdkcss.v1 import ListSnapshotBackupsResp
 from huaweicloudsdkcss.v1 import ListSnapshotsRequest as CssListSnapshotsRequest
+from huaweicloudsdkcss.v1 import RestoreSnapshotReq, RestoreSnapshotRequest
 from huaweicloudsdkdws.v2 import (
     CreateSnapshotRequest,
     CreateSnapshotRequestBody,
@@ -33,6 +39,7 @@ from huaweicloudsdkdws.v2 import (
     ListSnapshotsRequest,
     Snapshot,
 )
+from huaweicloudsdkdws.v2.model.cluster_snapshots import ClusterSnapshots
 from huaweicloudsdkiam.v3 import IamClient, KeystoneListProjectsRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,3 +212,161 @@ def test_wrong_secret_made_nothing(base_url):
     # Runs after the refusals (pytest keeps file order); four failures do not lock the AK.
     listed = dws(base_url).list_snapshots(ListSnapshotsRequest())
     assert "never-made" not in [s.name for s in listed.snapshots]
+
+
+# ---- listing, automatic snapshots and restore -------------------------------
+
+
+def control(base_url, method, path, body=None):
+    """Calls the emulator's control API (always declared JSON) and returns its JSON answer."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        base_url + "/_emulator/" + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        text = resp.read().decode()
+    return json.loads(text) if text else None
+
+
+def new_cluster(base_url, service):
+    return control(base_url, "POST", "clusters", {"service": service})["id"]
+
+
+def made(base_url, service, cluster, name, **extra):
+    return control(base_url, "POST", "snapshots", {"service": service, "cluster_id": cluster, "name": name, **extra})
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def test_dws_cluster_list_pages_by_page_number_and_sorts(base_url):
+    cluster = new_cluster(base_url, "dws")
+    for name in ["bbbb", "aaaa", "cccc", "eeee", "dddd"]:
+        made(base_url, "dws", cluster, name)
+    client = dws(base_url)
+
+    def page(**query):
+        return client.list_cluster_snapshots(ListClusterSnapshotsRequest(cluster_id=cluster, **query))
+
+    pages = [page(limit=2, offset=n, sort_key="name", sort_dir="asc") for n in range(4)]
+    assert [[s.name for s in p.snapshots] for p in pages] == [["aaaa", "bbbb"], ["cccc", "dddd"], ["eeee"], []]
+    for p in pages:
+        assert p.count == 5
+        assert p.cluster_id == cluster
+        assert p.project_id == PROJECT_ID
+    first = pages[0].snapshots[0]
+    assert isinstance(first, ClusterSnapshots)
+    assert first.cluster_id == cluster
+    assert first.status == "AVAILABLE" and first.type == "MANUAL"
+    assert first.started and first.finished and isinstance(first.size, float)
+    assert first.datastore.type == "dws"
+
+    newest_first = page()
+    assert [s.name for s in newest_first.snapshots] == ["dddd", "eeee", "cccc", "aaaa", "bbbb"]
+    assert [s.name for s in page(sort_key="name", sort_dir="desc", limit=3).snapshots] == ["eeee", "dddd", "cccc"]
+
+    for bad in [dict(limit=0), dict(limit=-1), dict(offset=-1), dict(sort_dir="up"), dict(sort_key="bogus")]:
+        with pytest.raises(ClientRequestException) as refused:
+            page(**bad)
+        assert refused.value.status_code == 400, bad
+        assert refused.value.error_code == "DWS.0001", bad
+    with pytest.raises(ClientRequestException) as missing:
+        client.list_cluster_snapshots(ListClusterSnapshotsRequest(cluster_id="00000000-0000-4000-8000-000000000000"))
+    assert (missing.value.status_code, missing.value.error_code) == (404, "DWS.0047")
+
+
+def test_dws_automatic_snapshots_and_the_project_list(base_url):
+    cluster = new_cluster(base_url, "dws")
+    day = 86_400_000
+    started = now_ms() - 3 * day
+    made(base_url, "dws", cluster, "auto-old", type="AUTO", started_ms=started)
+    made(base_url, "dws", cluster, "auto-mid", type="AUTOMATED", started_ms=started + day)
+    made(base_url, "dws", cluster, "manual-new")
+    client = dws(base_url)
+    ordered = client.list_cluster_snapshots(
+        ListClusterSnapshotsRequest(cluster_id=cluster, sort_key="startTime", sort_dir="asc")
+    ).snapshots
+    assert [(s.name, s.type) for s in ordered] == [("auto-old", "AUTO"), ("auto-mid", "AUTOMATED"), ("manual-new", "MANUAL")]
+    assert ordered[0].started == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started // 1000))
+    assert ordered[0].bak_keep_day == 7 and ordered[0].bak_expected_start_time
+
+    listed = client.list_snapshots(ListSnapshotsRequest())
+    assert listed.count == len(listed.snapshots)
+    mine = {s.name: s for s in listed.snapshots if s.cluster_id == cluster}
+    assert set(mine) == {"auto-old", "auto-mid", "manual-new"}
+    assert mine["auto-old"].type == "AUTO"
+    assert mine["manual-new"].type == "MANUAL"
+    assert mine["auto-mid"].status == "AVAILABLE"
+
+
+def css_backups(base_url, cluster):
+    return {b.name: b for b in css(base_url).list_snapshots(CssListSnapshotsRequest(cluster_id=cluster)).backups}
+
+
+def test_css_list_fills_every_sdk_field(base_url):
+    cluster = new_cluster(base_url, "css")
+    started = now_ms() - 3_600_000
+    made(base_url, "css", cluster, "snapshot-auto", type="auto", started_ms=started)
+    made(base_url, "css", cluster, "by-hand", indices="logs-*")
+    backups = css_backups(base_url, cluster)
+    fields = list(ListSnapshotBackupsResp.openapi_types)
+    auto, manual = backups["snapshot-auto"], backups["by-hand"]
+    assert [f for f in fields if getattr(auto, f) is None] == []
+    # Only the policy's frequency is absent from a manual snapshot.
+    assert [f for f in fields if getattr(manual, f) is None] == ["backup_frequency"]
+    assert (auto.backup_type, auto.backup_method) == ("0", "auto")
+    assert (manual.backup_type, manual.backup_method) == ("1", "manual")
+    assert auto.start_time == started and auto.end_time == started + 60_000
+    assert manual.restore_status == "none"
+    assert manual.indices == "logs-*" and manual.status == "COMPLETED"
+    assert manual.cluster_id == cluster and manual.datastore.type == "elasticsearch"
+
+
+def wait_restore(base_url, cluster, name, deadline_s=15):
+    deadline = time.time() + deadline_s
+    seen = []
+    while True:
+        status = css_backups(base_url, cluster)[name].restore_status
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if status in ("success", "failed") or time.time() > deadline:
+            return seen
+        time.sleep(0.1)
+
+
+def test_css_restore_through_the_sdk(base_url):
+    source, target = new_cluster(base_url, "css"), new_cluster(base_url, "css")
+    snapshot = made(base_url, "css", source, "to-restore")
+    client = css(base_url)
+    body = RestoreSnapshotReq(
+        target_cluster=target,
+        indices="logs-*",
+        rename_pattern="logs-(.+)",
+        rename_replacement="restored-$1",
+        replace_exist_indices=True,
+    )
+    # A longer create time, so "restoring" is surely seen on a busy machine.
+    control(base_url, "POST", "settings", {"create_seconds": 1.5})
+    try:
+        client.restore_snapshot(RestoreSnapshotRequest(cluster_id=source, snapshot_id=snapshot["id"], body=body))
+        assert wait_restore(base_url, source, "to-restore") == ["restoring", "success"]
+    finally:
+        control(base_url, "POST", "settings", {"create_seconds": 0.5})
+
+    control(base_url, "POST", f"clusters/{source}/restore_outcomes", {"status": "failed"})
+    again = RestoreSnapshotReq(target_cluster=source)
+    client.restore_snapshot(RestoreSnapshotRequest(cluster_id=source, snapshot_id=snapshot["id"], body=again))
+    assert wait_restore(base_url, source, "to-restore")[-1] == "failed"
+
+    with pytest.raises(ClientRequestException) as refused:
+        client.restore_snapshot(
+            RestoreSnapshotRequest(
+                cluster_id=source,
+                snapshot_id=snapshot["id"],
+                body=RestoreSnapshotReq(target_cluster="00000000-0000-4000-8000-000000000000"),
+            )
+        )
+    # CSS errors are {"errCode","externalMessage"}; the SDK keeps the body as the message.
+    assert refused.value.status_code == 403
+    assert "CSS.0015" in refused.value.error_msg

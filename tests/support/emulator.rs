@@ -208,6 +208,93 @@ impl Emulator {
     pub fn reset(&self) {
         self.control("POST", "reset", None);
     }
+
+    /// `POST /_emulator/snapshots` with `body` (`{"service","cluster_id",
+    /// "name","description"?,"indices"?,"type"?,"started_ms"?}`): a snapshot
+    /// made outside Terraform, already finished; answers it in wire format.
+    pub fn add_snapshot_with(&self, body: Value) -> Value {
+        self.control("POST", "snapshots", Some(body))
+    }
+
+    /// A manual snapshot made outside Terraform (`service` is `"dws"` or
+    /// `"css"`), already `AVAILABLE`/`COMPLETED`; returns its id.
+    pub fn add_snapshot(&self, service: &str, cluster_id: &str, name: &str) -> String {
+        let made = self.add_snapshot_with(
+            json!({ "service": service, "cluster_id": cluster_id, "name": name }),
+        );
+        snapshot_id(&made)
+    }
+
+    /// An automatic snapshot (DWS `type` `AUTO`, CSS `backupType` `"0"` /
+    /// `backupMethod` `"auto"`), started at `started_ms` (epoch ms; now when
+    /// `None`) and finished a minute later; returns its id.
+    pub fn add_automatic_snapshot(
+        &self,
+        service: &str,
+        cluster_id: &str,
+        name: &str,
+        started_ms: Option<i64>,
+    ) -> String {
+        let mut body =
+            json!({ "service": service, "cluster_id": cluster_id, "name": name, "type": "AUTO" });
+        if let Some(ms) = started_ms {
+            body["started_ms"] = json!(ms);
+        }
+        snapshot_id(&self.add_snapshot_with(body))
+    }
+
+    /// `POST /_emulator/clusters/{id}/restore_outcomes`: the next `count`
+    /// restores of this CSS cluster's snapshots end in `status` (`"failed"`
+    /// or `"success"`).
+    pub fn set_restore_outcome(&self, cluster_id: &str, status: &str, count: u32) {
+        self.control(
+            "POST",
+            &format!("clusters/{cluster_id}/restore_outcomes"),
+            Some(json!({ "status": status, "count": count })),
+        );
+    }
+
+    /// `POST /_emulator/settings` (`{"create_seconds"?, "dws_offset"?}`);
+    /// returns every setting.
+    pub fn settings(&self, settings: Value) -> Value {
+        self.control("POST", "settings", Some(settings))
+    }
+
+    /// The logged cloud requests of one operation (e.g.
+    /// `"css.list_snapshots"`, `"dws.list_cluster_snapshots"`), on one
+    /// cluster when `cluster_id` is given.
+    pub fn requests_for(&self, operation: &str, cluster_id: Option<&str>) -> Vec<Value> {
+        let safe = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        };
+        assert!(
+            safe(operation) && cluster_id.is_none_or(safe),
+            "operation and cluster id must be plain names: {operation:?} {cluster_id:?}"
+        );
+        let mut path = format!("requests?operation={operation}");
+        if let Some(cluster) = cluster_id {
+            path.push_str(&format!("&cluster_id={cluster}"));
+        }
+        match self.control("GET", &path, None) {
+            Value::Array(items) => items,
+            other => panic!("/_emulator/{path} answered a non-array: {other}"),
+        }
+    }
+
+    /// How many cloud requests of `operation` (on `cluster_id`, if given)
+    /// were logged since the last reset or clear.
+    pub fn request_count(&self, operation: &str, cluster_id: Option<&str>) -> usize {
+        self.requests_for(operation, cluster_id).len()
+    }
+}
+
+/// The `id` of a snapshot in wire format.
+fn snapshot_id(made: &Value) -> String {
+    made["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("POST /_emulator/snapshots answered no id: {made}"))
+        .to_owned()
 }
 
 /// [`Emulator::control`] for an emulator at `base_url` that this process did

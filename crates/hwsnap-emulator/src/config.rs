@@ -35,6 +35,9 @@ pub struct Config {
     pub create_seconds: f64,
     /// Where clusters and snapshots are persisted, if anywhere.
     pub state_file: Option<PathBuf>,
+    /// Allow a non-loopback `listen` address (the control API is
+    /// unauthenticated, so anyone who can reach the port controls the state).
+    pub allow_remote: bool,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             css_clusters: vec![DEFAULT_CSS_CLUSTER.to_owned()],
             create_seconds: 2.0,
             state_file: None,
+            allow_remote: false,
         }
     }
 }
@@ -64,6 +68,7 @@ impl std::fmt::Debug for Config {
             .field("css_clusters", &self.css_clusters)
             .field("create_seconds", &self.create_seconds)
             .field("state_file", &self.state_file)
+            .field("allow_remote", &self.allow_remote)
             .finish()
     }
 }

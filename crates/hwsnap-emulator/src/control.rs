@@ -1,20 +1,68 @@
 //! The unsigned control API under `/_emulator/` used by tests: inspect state
-//! and the request log, add/remove clusters, create (out of band), delete or
-//! force snapshots, force outcomes, change settings, install faults, reset.
+//! and the request log, add/remove clusters, create (out of band, manual or
+//! automatic), delete or force snapshots, force snapshot and restore
+//! outcomes, change settings, install faults, reset.
+//!
+//! Every request that changes something must declare its body JSON
+//! ([`require_json`]): a web page can make a browser send a "simple"
+//! cross-origin POST (`text/plain`, form types, or no body at all) without
+//! asking first, but not one with `Content-Type: application/json`.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::auth::parse_query;
 use crate::error::ApiError;
+use crate::fault::FaultSpec;
 use crate::model::{
-    Cluster, Service, Snapshot, SnapshotStatus, validate_css_create, validate_dws_create,
+    Cluster, RestoreStatus, Service, Snapshot, SnapshotStatus, SnapshotType, validate_css_create,
+    validate_dws_create,
 };
-use crate::state::{AppState, FaultSpec, LogEntry, now_ms};
+use crate::state::{AppState, LogEntry, OffsetMode, RequestFilter, now_ms};
 use crate::wire::{CssBackupWire, DwsSnapshotWire};
+
+/// How long an out-of-band snapshot took, at most (it finished by "now").
+const OUT_OF_BAND_MS: i64 = 60_000;
+
+/// Refuses a control request whose body is not declared
+/// `application/json` (parameters such as `; charset=utf-8` allowed) with
+/// 415. Required on every method but GET, HEAD and DELETE, even without a
+/// body (`POST /_emulator/reset` changes state too); GET, HEAD and DELETE
+/// need it only when they carry a body. Browsers never send a cross-origin
+/// DELETE without a preflight, which the emulator does not answer, and a GET
+/// changes nothing.
+pub async fn require_json(req: Request, next: Next) -> Result<Response, ApiError> {
+    let headers = req.headers();
+    let has_body = headers.contains_key(http::header::TRANSFER_ENCODING)
+        || headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    let exempt = matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE);
+    if exempt && !has_body {
+        return Ok(next.run(req).await);
+    }
+    let json = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError::ControlMediaType(format!(
+            "{} {} needs Content-Type: application/json",
+            req.method(),
+            req.uri().path()
+        )));
+    }
+    Ok(next.run(req).await)
+}
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::ControlInvalid(format!("invalid body: {e}")))
@@ -81,9 +129,28 @@ pub async fn get_state(State(state): State<AppState>) -> Json<StateView> {
     })
 }
 
-/// `GET /_emulator/requests`
-pub async fn list_requests(State(state): State<AppState>) -> Json<Vec<LogEntry>> {
-    Json(state.lock().requests().to_vec())
+/// `GET /_emulator/requests[?operation=&cluster_id=&method=&service=]`: the
+/// log entries matching every given filter, in order.
+pub async fn list_requests(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<LogEntry>>, ApiError> {
+    let mut filter = RequestFilter::default();
+    for (k, v) in parse_query(raw.as_deref().unwrap_or("")) {
+        let slot = match k.as_str() {
+            "operation" => &mut filter.operation,
+            "cluster_id" => &mut filter.cluster_id,
+            "method" => &mut filter.method,
+            "service" => &mut filter.service,
+            _ => {
+                return Err(ApiError::ControlInvalid(format!(
+                    "unknown filter {k:?} (operation, cluster_id, method, service)"
+                )));
+            }
+        };
+        *slot = Some(v);
+    }
+    Ok(Json(state.lock().requests_matching(&filter)))
 }
 
 /// `DELETE /_emulator/requests`
@@ -125,12 +192,18 @@ pub async fn delete_cluster(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewSnapshot {
     service: Service,
     cluster_id: String,
     name: String,
     description: Option<String>,
     indices: Option<String>,
+    /// `MANUAL` (default), `AUTO` or `AUTOMATED`, any case.
+    #[serde(rename = "type", default)]
+    kind: SnapshotType,
+    /// When it started (epoch ms, not in the future); default now.
+    started_ms: Option<i64>,
 }
 
 /// A snapshot in its service's wire format.
@@ -143,10 +216,13 @@ pub enum SnapshotView {
     Css(CssBackupWire),
 }
 
-/// `POST /_emulator/snapshots` `{"service","cluster_id","name","description"?,"indices"?}`
-/// → the snapshot, wire format. Made out of band ("someone else made it"):
-/// already finished (`AVAILABLE` / `COMPLETED`), not logged, no busy check
-/// and no outcome consumed; the service's name rules still apply.
+/// `POST /_emulator/snapshots` `{"service","cluster_id","name","description"?,"indices"?,"type"?,"started_ms"?}`
+/// → the snapshot, wire format. Made out of band ("someone else made it",
+/// or with `type` `AUTO`/`AUTOMATED` the cluster's snapshot policy):
+/// already finished (`AVAILABLE` / `COMPLETED`), at `started_ms` (default
+/// now) and finished a minute later or now, whichever is earlier; not
+/// logged, no busy check and no outcome consumed; the service's name rules
+/// still apply.
 pub async fn create_snapshot(
     State(state): State<AppState>,
     body: Bytes,
@@ -169,6 +245,12 @@ pub async fn create_snapshot(
     };
     checked.map_err(|v| ApiError::ControlInvalid(v.to_string()))?;
     let now = now_ms();
+    let started_ms = req.started_ms.unwrap_or(now);
+    if started_ms > now {
+        return Err(ApiError::ControlInvalid(
+            "started_ms must not be in the future".into(),
+        ));
+    }
     let snapshot = e.push_snapshot(Snapshot {
         id: uuid::Uuid::new_v4().to_string(),
         name: req.name,
@@ -176,10 +258,12 @@ pub async fn create_snapshot(
         cluster_id: cluster.id.clone(),
         service: req.service,
         indices,
-        started_ms: now,
-        ready_ms: now,
+        started_ms,
+        ready_ms: started_ms.saturating_add(OUT_OF_BAND_MS).min(now),
         outcome: req.service.done_status(),
         forced: None,
+        kind: req.kind,
+        restore: None,
     });
     tracing::info!(id = %snapshot.id, cluster = %cluster.id, "snapshot created out of band");
     Ok(Json(match req.service {
@@ -248,11 +332,41 @@ pub async fn create_outcome(
 }
 
 #[derive(Debug, Deserialize)]
-struct Settings {
-    create_seconds: Option<f64>,
+struct RestoreOutcome {
+    status: RestoreStatus,
+    count: Option<u32>,
 }
 
-/// `POST /_emulator/settings` `{"create_seconds"}`.
+/// `POST /_emulator/clusters/{id}/restore_outcomes` `{"status","count"?}`:
+/// the next `count` (default 1) restores of that CSS cluster's snapshots end
+/// in `status` (`failed` or `success`).
+pub async fn create_restore_outcome(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let req: RestoreOutcome = parse(&body)?;
+    if !matches!(req.status, RestoreStatus::Failed | RestoreStatus::Success) {
+        return Err(ApiError::ControlInvalid(
+            "a restore ends in failed or success".into(),
+        ));
+    }
+    let mut e = state.lock();
+    if e.cluster(Service::Css, &id).is_none() {
+        return Err(ApiError::ControlNotFound(format!("no CSS cluster {id}")));
+    }
+    e.set_restore_outcome(&id, req.status, req.count.unwrap_or(1));
+    Ok(Json(json!({})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    create_seconds: Option<f64>,
+    dws_offset: Option<OffsetMode>,
+}
+
+/// `POST /_emulator/settings` `{"create_seconds"?,"dws_offset"?}` → every setting.
 pub async fn update_settings(
     State(state): State<AppState>,
     body: Bytes,
@@ -267,7 +381,12 @@ pub async fn update_settings(
         }
         e.create_seconds = s;
     }
-    Ok(Json(json!({ "create_seconds": e.create_seconds })))
+    if let Some(mode) = req.dws_offset {
+        e.dws_offset = mode;
+    }
+    Ok(Json(
+        json!({ "create_seconds": e.create_seconds, "dws_offset": e.dws_offset }),
+    ))
 }
 
 /// `POST /_emulator/faults` → `{"id"}`.
@@ -279,7 +398,7 @@ pub async fn create_fault(
     let id = state
         .lock()
         .add_fault(spec)
-        .map_err(|e| ApiError::ControlInvalid(format!("invalid path regex: {e}")))?;
+        .map_err(|e| ApiError::ControlInvalid(e.to_string()))?;
     Ok(Json(json!({ "id": id })))
 }
 

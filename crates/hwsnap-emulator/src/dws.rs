@@ -9,7 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use crate::auth::parse_query;
 use crate::error::ApiError;
 use crate::model::{RuleViolation, Service, Snapshot, validate_dws_create};
-use crate::state::{AppState, Emulator, now_ms};
+use crate::state::{AppState, Emulator, OffsetMode, now_ms};
 use crate::wire::{
     DwsClusterListResponse, DwsCreateRequest, DwsCreateResponse, DwsListQuery, DwsListResponse,
     DwsShowResponse, DwsSnapshotId, DwsSnapshotWire,
@@ -80,7 +80,8 @@ pub async fn show_dws_snapshot(
     }))
 }
 
-/// `GET /v1.0/{project_id}/snapshots`
+/// `GET /v1.0/{project_id}/snapshots` (no query parameters): every DWS
+/// snapshot of the project, manual and automatic, in creation order.
 pub async fn list_dws_snapshots(
     State(state): State<AppState>,
 ) -> Result<Json<DwsListResponse>, ApiError> {
@@ -98,24 +99,64 @@ pub async fn list_dws_snapshots(
     }))
 }
 
-fn parse_number(
-    value: Option<&String>,
-    field: &str,
-    min: usize,
-) -> Result<Option<usize>, ApiError> {
+/// Parses a paging number as the cloud's Java backend would: an integer
+/// from `min` to `i32::MAX`, else `DWS.0001`.
+fn parse_number(value: Option<&str>, field: &str, min: i32) -> Result<Option<usize>, ApiError> {
     value
         .map(|v| {
-            v.parse::<usize>()
+            v.trim()
+                .parse::<i32>()
                 .ok()
                 .filter(|n| *n >= min)
-                .ok_or_else(|| ApiError::DwsInvalid(format!("{field} must be an integer >= {min}")))
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| {
+                    ApiError::DwsInvalid(format!(
+                        "{field} must be an integer from {min} to {}, got {v:?}",
+                        i32::MAX
+                    ))
+                })
         })
         .transpose()
 }
 
-/// `GET /v1.0/{project_id}/clusters/{cluster_id}/snapshots` with `limit`,
-/// `offset` (items to skip), `sort_key` (`started` by default, `finished`,
-/// `name`, `size`, `status`) and `sort_dir` (`desc` by default).
+/// A sort key of the per-cluster list. The SDK leaves the keys open; the
+/// API pages name `name`, `clusterName` and `startTime`, and the snapshot's
+/// own field names are accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    Started,
+    Finished,
+    Name,
+    Size,
+    Status,
+    ClusterName,
+}
+
+impl SortKey {
+    fn parse(key: &str) -> Result<SortKey, ApiError> {
+        Ok(match key {
+            "started" | "startTime" | "start_time" => SortKey::Started,
+            "finished" | "endTime" | "end_time" => SortKey::Finished,
+            "name" => SortKey::Name,
+            "size" => SortKey::Size,
+            "status" => SortKey::Status,
+            "clusterName" | "cluster_name" => SortKey::ClusterName,
+            _ => {
+                return Err(ApiError::DwsInvalid(format!(
+                    "unsupported sort_key {key:?} (name, clusterName, startTime, started, finished, size, status)"
+                )));
+            }
+        })
+    }
+}
+
+/// `GET /v1.0/{project_id}/clusters/{cluster_id}/snapshots` with `limit`
+/// (page size, > 0; no limit when absent), `offset` (page number minus 1,
+/// default 0; see [`OffsetMode`]), `sort_key` (`startTime`/`started` by
+/// default, `finished`, `name`, `size`, `status`, `clusterName`) and
+/// `sort_dir` (`asc` or `desc` in any case, default `desc`: newest first).
+/// Ties keep creation order (reversed for `desc`). `count` is the cluster's
+/// total, before paging. Bad paging values are `DWS.0001`.
 pub async fn list_dws_cluster_snapshots(
     State(state): State<AppState>,
     Path((project_id, cluster_id)): Path<(String, String)>,
@@ -133,8 +174,8 @@ pub async fn list_dws_cluster_snapshots(
     if e.cluster(Service::Dws, &cluster_id).is_none() {
         return Err(ApiError::DwsClusterNotFound);
     }
-    let limit = parse_number(query.limit.as_ref(), "limit", 1)?;
-    let offset = parse_number(query.offset.as_ref(), "offset", 0)?.unwrap_or(0);
+    let limit = parse_number(query.limit.as_deref(), "limit", 1)?;
+    let offset = parse_number(query.offset.as_deref(), "offset", 0)?.unwrap_or(0);
     let descending = match query
         .sort_dir
         .as_deref()
@@ -143,32 +184,46 @@ pub async fn list_dws_cluster_snapshots(
     {
         None | Some("desc") => true,
         Some("asc") => false,
-        Some(_) => return Err(ApiError::DwsInvalid("sort_dir must be asc or desc".into())),
+        Some(other) => {
+            return Err(ApiError::DwsInvalid(format!(
+                "sort_dir must be asc or desc, got {other:?}"
+            )));
+        }
     };
+    let key = SortKey::parse(query.sort_key.as_deref().unwrap_or("started"))?;
     let now = now_ms();
-    let mut rows: Vec<DwsSnapshotWire> = e
+    let mut rows: Vec<(&Snapshot, DwsSnapshotWire)> = e
         .snapshots
         .iter()
         .filter(|s| s.service == Service::Dws && s.cluster_id == cluster_id)
-        .map(|s| render(&e, s, now))
+        .map(|s| (s, render(&e, s, now)))
         .collect();
-    let key = query.sort_key.as_deref().unwrap_or("started");
+    // A stable sort on the model's millisecond times (the wire's are whole
+    // seconds), so ties keep creation order.
     match key {
-        "started" => rows.sort_by(|a, b| a.started.cmp(&b.started)),
-        "finished" => rows.sort_by(|a, b| a.finished.cmp(&b.finished)),
-        "name" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
-        "size" => rows.sort_by(|a, b| a.size.total_cmp(&b.size)),
-        "status" => rows.sort_by(|a, b| a.status.cmp(b.status)),
-        _ => return Err(ApiError::DwsInvalid(format!("unsupported sort_key {key}"))),
+        SortKey::Started => rows.sort_by_key(|(s, _)| s.started_ms),
+        SortKey::Finished => rows.sort_by_key(|(s, _)| s.finished_ms(now)),
+        SortKey::Name => rows.sort_by(|a, b| a.1.name.cmp(&b.1.name)),
+        SortKey::Size => rows.sort_by(|a, b| a.1.size.total_cmp(&b.1.size)),
+        SortKey::Status => rows.sort_by(|a, b| a.1.status.cmp(b.1.status)),
+        SortKey::ClusterName => rows.sort_by(|a, b| a.1.cluster_name.cmp(&b.1.cluster_name)),
     }
     if descending {
         rows.reverse();
     }
     let count = rows.len();
+    let skip = match (e.dws_offset, limit) {
+        (OffsetMode::Item, _) => offset,
+        (OffsetMode::Page, Some(limit)) => offset.saturating_mul(limit),
+        // No limit: everything is page 0.
+        (OffsetMode::Page, None) if offset == 0 => 0,
+        (OffsetMode::Page, None) => usize::MAX,
+    };
     let page: Vec<_> = rows
         .into_iter()
-        .skip(offset)
+        .skip(skip)
         .take(limit.unwrap_or(usize::MAX))
+        .map(|(_, wire)| wire)
         .collect();
     Ok(Json(DwsClusterListResponse {
         snapshots: page,

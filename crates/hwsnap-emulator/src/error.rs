@@ -60,6 +60,9 @@ pub enum ApiError {
     /// Control API: bad request (400).
     #[error("{0}")]
     ControlInvalid(String),
+    /// Control API: the body is not declared `application/json` (415).
+    #[error("{0}")]
+    ControlMediaType(String),
 }
 
 impl ApiError {
@@ -89,6 +92,7 @@ impl ApiError {
             | ApiError::CssInvalid(_)
             | ApiError::ControlInvalid(_) => StatusCode::BAD_REQUEST,
             ApiError::CssBusy => StatusCode::CONFLICT,
+            ApiError::ControlMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -106,7 +110,9 @@ impl ApiError {
             ApiError::CssInvalid(_) => "CSS.0001",
             ApiError::CssNotFound => "CSS.0015",
             ApiError::CssBusy => "CSS.0011",
-            ApiError::ControlNotFound(_) | ApiError::ControlInvalid(_) => return None,
+            ApiError::ControlNotFound(_)
+            | ApiError::ControlInvalid(_)
+            | ApiError::ControlMediaType(_) => return None,
         })
     }
 }

@@ -19,22 +19,30 @@
 //! - `GET    /v1.0/{project_id}/snapshots/{snapshot_id}` — DWS show
 //! - `DELETE /v1.0/{project_id}/snapshots/{snapshot_id}` — DWS delete → 200 `{}`
 //! - `GET    /v1.0/{project_id}/clusters/{cluster_id}/snapshots` — DWS per cluster
-//!   (`limit`, `offset`, `sort_key`, `sort_dir`) → `{"snapshots","count","project_id","cluster_id"}`
+//!   (`limit`, `offset` = page number minus 1, `sort_key`, `sort_dir`) →
+//!   `{"snapshots","project_id","cluster_id","count"}`
 //! - `POST   /v1.0/{project_id}/clusters/{cluster_id}/index_snapshot` — CSS create → 201 `{"backup":{"id","name"}}`
 //! - `GET    /v1.0/{project_id}/clusters/{cluster_id}/index_snapshots` — CSS list → `{"backups"}`
 //! - `DELETE /v1.0/{project_id}/clusters/{cluster_id}/index_snapshot/{snapshot_id}` — CSS delete → 200, empty body
+//! - `POST   /v1.0/{project_id}/clusters/{cluster_id}/index_snapshot/{snapshot_id}/restore` —
+//!   CSS restore `{"target_cluster",…}` → 201, empty body; progress in the list's `restoreStatus`
 //!
-//! Control routes (unsigned, never logged or faulted):
-//! - `GET /_emulator/state`, `GET|DELETE /_emulator/requests`
-//! - `POST /_emulator/clusters`, `DELETE /_emulator/clusters/{id}`, `POST /_emulator/clusters/{id}/outcomes`
-//! - `POST /_emulator/snapshots` `{"service","cluster_id","name","description"?,"indices"?}` —
-//!   a snapshot made outside Terraform, already `AVAILABLE` / `COMPLETED`
+//! Control routes (unsigned, never logged or faulted; a POST must say
+//! `Content-Type: application/json`, see [`control::require_json`]):
+//! - `GET /_emulator/state`, `GET|DELETE /_emulator/requests` (filters
+//!   `operation`, `cluster_id`, `method`, `service`)
+//! - `POST /_emulator/clusters`, `DELETE /_emulator/clusters/{id}`,
+//!   `POST /_emulator/clusters/{id}/outcomes`, `POST /_emulator/clusters/{id}/restore_outcomes`
+//! - `POST /_emulator/snapshots` `{"service","cluster_id","name","description"?,"indices"?,"type"?,"started_ms"?}` —
+//!   a snapshot made outside Terraform (or by the snapshot policy, `type`
+//!   `AUTO`/`AUTOMATED`), already `AVAILABLE` / `COMPLETED`
 //! - `DELETE /_emulator/snapshots/{id}`, `POST /_emulator/snapshots/{id}/status`
-//! - `POST /_emulator/settings`, `POST|DELETE /_emulator/faults`, `POST /_emulator/reset`
+//! - `POST /_emulator/settings`, `POST|DELETE /_emulator/faults` ([`fault`]), `POST /_emulator/reset`
 //!
 //! Behaviour choices: a CSS snapshot created with empty `indices` lists
-//! `"indices":"*"`; deleting a snapshot that is still CREATING/BUILDING is
-//! refused as busy (`DWS.7023` / `CSS.0011`); DWS `offset` counts items.
+//! `"indices":"*"`; deleting a snapshot that is still CREATING/BUILDING (or
+//! being restored) is refused as busy (`DWS.7023` / `CSS.0011`); the DWS
+//! per-cluster list is newest first unless sorted otherwise.
 
 pub mod auth;
 pub mod config;
@@ -43,6 +51,7 @@ pub mod css;
 pub mod dws;
 pub mod edge;
 pub mod error;
+pub mod fault;
 pub mod iam;
 pub mod model;
 mod server;
@@ -63,6 +72,15 @@ pub use state::AppState;
 /// Errors starting the emulator.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A non-loopback listen address without `allow_remote`.
+    #[error(
+        "refusing to listen on {addr}: the emulator accepts its control API unauthenticated; \
+         listen on a loopback address (127.0.0.1, ::1) or pass --allow-remote"
+    )]
+    Remote {
+        /// Address asked for.
+        addr: std::net::SocketAddr,
+    },
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -122,6 +140,10 @@ pub fn app(state: AppState) -> Router {
             "/v1.0/{project_id}/clusters/{cluster_id}/index_snapshot/{snapshot_id}",
             axum::routing::delete(css::delete_css_snapshot),
         )
+        .route(
+            "/v1.0/{project_id}/clusters/{cluster_id}/index_snapshot/{snapshot_id}/restore",
+            post(css::restore_css_snapshot),
+        )
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     let control = Router::new()
         .route("/_emulator/state", get(control::get_state))
@@ -138,6 +160,10 @@ pub fn app(state: AppState) -> Router {
             "/_emulator/clusters/{id}/outcomes",
             post(control::create_outcome),
         )
+        .route(
+            "/_emulator/clusters/{id}/restore_outcomes",
+            post(control::create_restore_outcome),
+        )
         .route("/_emulator/snapshots", post(control::create_snapshot))
         .route(
             "/_emulator/snapshots/{id}",
@@ -152,7 +178,8 @@ pub fn app(state: AppState) -> Router {
             "/_emulator/faults",
             post(control::create_fault).delete(control::delete_faults),
         )
-        .route("/_emulator/reset", post(control::reset_state));
+        .route("/_emulator/reset", post(control::reset_state))
+        .route_layer(axum::middleware::from_fn(control::require_json));
     cloud
         .merge(control)
         .fallback(fallback_no_route)

@@ -39,6 +39,10 @@ struct Args {
     /// Persist clusters and snapshots here.
     #[arg(long)]
     state_file: Option<PathBuf>,
+    /// Allow a non-loopback --listen address. The control API has no
+    /// authentication: anyone who reaches the port controls the emulator.
+    #[arg(long)]
+    allow_remote: bool,
 }
 
 #[tokio::main]
@@ -59,6 +63,7 @@ async fn main() {
     let mut config = Config {
         listen: args.listen,
         state_file: args.state_file,
+        allow_remote: args.allow_remote,
         ..Config::default()
     };
     if !args.access_keys.is_empty() {

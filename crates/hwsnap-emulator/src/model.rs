@@ -1,7 +1,9 @@
-//! The emulated cloud's own data: [`Cluster`], [`Snapshot`], [`SnapshotStatus`],
-//! plus the create rules of the API reference ([`validate_dws_create`],
-//! [`validate_css_create`]). Times are epoch milliseconds so the persisted
-//! state is plain JSON; a snapshot's status is computed lazily from them.
+//! The emulated cloud's own data: [`Cluster`], [`Snapshot`] (manual or
+//! automatic, [`SnapshotType`]), [`SnapshotStatus`], a CSS [`Restore`] and
+//! its [`RestoreStatus`], plus the rules of the API reference
+//! ([`validate_dws_create`], [`validate_css_create`],
+//! [`validate_css_restore`]). Times are epoch milliseconds so the persisted
+//! state is plain JSON; statuses are computed lazily from them.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +84,98 @@ impl SnapshotStatus {
     }
 }
 
+/// How a snapshot came to be: by hand, or by the cluster's snapshot policy.
+/// DWS spells an automatic snapshot's `type` `AUTO` (SDK 3.1.219) or
+/// `AUTOMATED` (some console pages); both are kept so clients can be tested
+/// against either. CSS reports any automatic one as `backupType` `"0"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SnapshotType {
+    /// Made by a create call (or by hand).
+    #[default]
+    #[serde(rename = "MANUAL", alias = "manual")]
+    Manual,
+    /// Made by the snapshot policy; DWS `type` `AUTO`.
+    #[serde(rename = "AUTO", alias = "auto")]
+    Auto,
+    /// Made by the snapshot policy; DWS `type` `AUTOMATED`.
+    #[serde(rename = "AUTOMATED", alias = "automated")]
+    Automated,
+}
+
+impl SnapshotType {
+    /// Whether the snapshot policy made it.
+    pub fn is_automatic(self) -> bool {
+        self != SnapshotType::Manual
+    }
+
+    /// The DWS `type` spelling.
+    pub fn dws_str(self) -> &'static str {
+        match self {
+            SnapshotType::Manual => "MANUAL",
+            SnapshotType::Auto => "AUTO",
+            SnapshotType::Automated => "AUTOMATED",
+        }
+    }
+}
+
+/// Where a CSS restore stands, as the list's `restoreStatus` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RestoreStatus {
+    /// Never restored.
+    None,
+    /// A restore is running.
+    Restoring,
+    /// The last restore succeeded.
+    Success,
+    /// The last restore failed.
+    Failed,
+}
+
+impl RestoreStatus {
+    /// The wire spelling, e.g. `restoring`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestoreStatus::None => "none",
+            RestoreStatus::Restoring => "restoring",
+            RestoreStatus::Success => "success",
+            RestoreStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The last restore of a CSS snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restore {
+    /// The cluster restored into.
+    pub target_cluster: String,
+    /// Indices asked for (empty means all).
+    pub indices: String,
+    /// `rename_pattern`, when given.
+    pub rename_pattern: Option<String>,
+    /// `rename_replacement`, when given.
+    pub rename_replacement: Option<String>,
+    /// `replace_exist_indices`.
+    pub replace_exist_indices: bool,
+    /// When it was accepted (epoch ms).
+    pub started_ms: i64,
+    /// When it ends (epoch ms).
+    pub ready_ms: i64,
+    /// `Success` or `Failed`, reported from `ready_ms` on.
+    pub outcome: RestoreStatus,
+}
+
+impl Restore {
+    /// The status at `now_ms`.
+    pub fn status(&self, now_ms: i64) -> RestoreStatus {
+        if now_ms < self.ready_ms {
+            RestoreStatus::Restoring
+        } else {
+            self.outcome
+        }
+    }
+}
+
 /// An emulated DWS or CSS snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -107,6 +201,12 @@ pub struct Snapshot {
     /// A status forced through the control API; wins over the lifecycle.
     #[serde(default)]
     pub forced: Option<SnapshotStatus>,
+    /// Manual or automatic.
+    #[serde(default)]
+    pub kind: SnapshotType,
+    /// CSS: the last restore, if any.
+    #[serde(default)]
+    pub restore: Option<Restore>,
 }
 
 impl Snapshot {
@@ -161,6 +261,18 @@ impl Snapshot {
         i64::try_from(n).unwrap_or(1) * 5
     }
 
+    /// CSS: the `restoreStatus` at `now_ms`.
+    pub fn restore_status(&self, now_ms: i64) -> RestoreStatus {
+        self.restore
+            .as_ref()
+            .map_or(RestoreStatus::None, |r| r.status(now_ms))
+    }
+
+    /// CSS: whether a restore of this snapshot is running at `now_ms`.
+    pub fn restoring(&self, now_ms: i64) -> bool {
+        self.restore_status(now_ms) == RestoreStatus::Restoring
+    }
+
     /// CSS: failed shard count for the current status.
     pub fn failed_shards(&self, now_ms: i64) -> i64 {
         match self.status(now_ms) {
@@ -189,6 +301,11 @@ pub enum RuleViolation {
     /// Another snapshot of the cluster has this name.
     #[error("snapshot name already exists in the cluster")]
     Duplicate,
+    /// A restore's rename rule is malformed.
+    #[error(
+        "invalid {0}: at most 1024 characters, no spaces, uppercase letters or any of \"\\<|>/?,"
+    )]
+    Rename(&'static str),
 }
 
 fn check_name(name: &str, lowercase_only: bool) -> Result<(), RuleViolation> {
@@ -262,6 +379,14 @@ pub fn validate_css_create<'a>(
 ) -> Result<(), RuleViolation> {
     check_name(name, true)?;
     check_description(description)?;
+    check_indices(indices)?;
+    if existing_names.into_iter().any(|n| n == name) {
+        return Err(RuleViolation::Duplicate);
+    }
+    Ok(())
+}
+
+fn check_indices(indices: &str) -> Result<(), RuleViolation> {
     if indices.chars().count() > 1024 {
         return Err(RuleViolation::Indices("at most 1024 characters"));
     }
@@ -276,8 +401,31 @@ pub fn validate_css_create<'a>(
     if !indices.is_empty() && indices.split(',').any(str::is_empty) {
         return Err(RuleViolation::Indices("empty index name in the list"));
     }
-    if existing_names.into_iter().any(|n| n == name) {
-        return Err(RuleViolation::Duplicate);
+    Ok(())
+}
+
+/// CSS restore rules: `indices` as for a create; `rename_pattern` and
+/// `rename_replacement` 0–1024 characters without spaces, uppercase letters
+/// or any of `"\<|>/?,` (the API takes effect only when both are given, so
+/// one alone is accepted and ignored).
+pub fn validate_css_restore(
+    indices: &str,
+    rename_pattern: Option<&str>,
+    rename_replacement: Option<&str>,
+) -> Result<(), RuleViolation> {
+    check_indices(indices)?;
+    for (field, value) in [
+        ("rename_pattern", rename_pattern),
+        ("rename_replacement", rename_replacement),
+    ] {
+        let Some(value) = value else { continue };
+        if value.chars().count() > 1024
+            || value
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_uppercase() || "\"\\<|>/?,".contains(c))
+        {
+            return Err(RuleViolation::Rename(field));
+        }
     }
     Ok(())
 }
@@ -298,6 +446,8 @@ mod tests {
             ready_ms: 3_000,
             outcome: SnapshotStatus::Available,
             forced: None,
+            kind: SnapshotType::Manual,
+            restore: None,
         }
     }
 
@@ -405,6 +555,67 @@ mod tests {
         assert_eq!(
             validate_css_create("snap", "", "", ["snap"]),
             Err(RuleViolation::Duplicate)
+        );
+    }
+
+    #[test]
+    fn restore_status_follows_the_clock() {
+        let mut s = snap(Service::Css);
+        assert_eq!(s.restore_status(0), RestoreStatus::None);
+        s.restore = Some(Restore {
+            target_cluster: "t".into(),
+            indices: String::new(),
+            rename_pattern: None,
+            rename_replacement: None,
+            replace_exist_indices: false,
+            started_ms: 10,
+            ready_ms: 20,
+            outcome: RestoreStatus::Failed,
+        });
+        assert_eq!(s.restore_status(15), RestoreStatus::Restoring);
+        assert!(s.restoring(19));
+        assert_eq!(s.restore_status(20), RestoreStatus::Failed);
+        assert!(!s.restoring(20));
+        assert_eq!(RestoreStatus::Success.as_str(), "success");
+    }
+
+    #[test]
+    fn snapshot_types_parse_in_either_case_and_default_to_manual() {
+        let t: SnapshotType = serde_json::from_str("\"auto\"").unwrap();
+        assert_eq!(t, SnapshotType::Auto);
+        let t: SnapshotType = serde_json::from_str("\"AUTOMATED\"").unwrap();
+        assert_eq!((t.is_automatic(), t.dws_str()), (true, "AUTOMATED"));
+        assert!(!SnapshotType::default().is_automatic());
+        assert!(serde_json::from_str::<SnapshotType>("\"weekly\"").is_err());
+        // State files written before automatic snapshots existed still load.
+        let old = serde_json::json!({"id":"i","name":"n","description":"","cluster_id":"c",
+            "service":"css","started_ms":1,"ready_ms":2,"outcome":"COMPLETED"});
+        let s: Snapshot = serde_json::from_value(old).unwrap();
+        assert_eq!((s.kind, s.restore), (SnapshotType::Manual, None));
+    }
+
+    #[test]
+    fn css_restore_rules() {
+        assert_eq!(validate_css_restore("", None, None), Ok(()));
+        assert_eq!(
+            validate_css_restore("logs-*,a", Some("index_(.+)"), Some("restored_index_$1")),
+            Ok(())
+        );
+        assert!(matches!(
+            validate_css_restore("A", None, None),
+            Err(RuleViolation::Indices(_))
+        ));
+        assert_eq!(
+            validate_css_restore("", Some("a,b"), Some("x")),
+            Err(RuleViolation::Rename("rename_pattern"))
+        );
+        assert_eq!(
+            validate_css_restore("", Some("a"), Some("Upper")),
+            Err(RuleViolation::Rename("rename_replacement"))
+        );
+        assert_eq!(
+            validate_css_restore("", Some(&"a".repeat(1025)), None),
+            Err(RuleViolation::Rename("rename_pattern"))
         );
     }
 }

@@ -39,8 +39,15 @@ impl Running {
     }
 }
 
-/// Binds `config.listen` and serves the emulator in a tokio task.
+/// Binds `config.listen` and serves the emulator in a tokio task. A
+/// non-loopback address is refused ([`Error::Remote`]) unless
+/// `config.allow_remote`.
 pub async fn spawn(config: Config) -> Result<Running, Error> {
+    if !config.allow_remote && !config.listen.ip().to_canonical().is_loopback() {
+        return Err(Error::Remote {
+            addr: config.listen,
+        });
+    }
     let state = AppState::new(&config)?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -193,7 +200,7 @@ mod tests {
         let addr = running.local_addr;
         let fault = r#"{"path":"/snapshots$","method":"POST","kind":"drop_after","count":1}"#;
         let post = format!(
-            "POST /_emulator/faults HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{fault}",
+            "POST /_emulator/faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{fault}",
             fault.len()
         );
         assert!(raw(addr, &post).await.starts_with("HTTP/1.1 200"));
@@ -231,5 +238,208 @@ mod tests {
         assert_eq!(snapshots.len(), 1);
         assert_eq!(snapshots[0].name, "lost-answer");
         running.shutdown().await;
+    }
+
+    /// A signed cloud request as raw HTTP/1.1 text (with `Connection: close`).
+    fn signed_text(addr: SocketAddr, method: &'static str, path: &str, body: &str) -> String {
+        let host = addr.to_string();
+        let headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        let req = hwsnap_sign::Request {
+            method,
+            host: &host,
+            path,
+            query: &[],
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let mut text = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        );
+        for (n, v) in hwsnap_sign::sign(
+            &req,
+            &crate::testutil::creds(),
+            time::OffsetDateTime::now_utc(),
+        ) {
+            text.push_str(&format!("{n}: {v}\r\n"));
+        }
+        text.push_str("\r\n");
+        text.push_str(body);
+        text
+    }
+
+    async fn install(addr: SocketAddr, rule: &str) {
+        let post = format!(
+            "POST /_emulator/faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{rule}",
+            rule.len()
+        );
+        assert!(raw(addr, &post).await.starts_with("HTTP/1.1 200"));
+    }
+
+    /// Sends `request` and reads for `wait`: what arrived, and whether the
+    /// server closed the connection.
+    async fn read_for(
+        addr: SocketAddr,
+        request: &str,
+        wait: std::time::Duration,
+    ) -> (Vec<u8>, bool) {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let closed = tokio::time::timeout(wait, s.read_to_end(&mut out))
+            .await
+            .is_ok();
+        (out, closed)
+    }
+
+    #[tokio::test]
+    async fn hang_before_reads_but_never_answers_or_acts_and_hang_after_acts() {
+        let running = spawn(Config {
+            create_seconds: 0.0,
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let addr = running.local_addr;
+        let path = format!("/v1.0/{}/snapshots", crate::testutil::PID);
+        let body = |name: &str| {
+            format!(
+                r#"{{"snapshot":{{"name":"{name}","cluster_id":"{}"}}}}"#,
+                running.dws_clusters[0]
+            )
+        };
+        let wait = std::time::Duration::from_millis(600);
+        install(
+            addr,
+            r#"{"path":"/snapshots$","method":"POST","kind":"hang_before","count":1}"#,
+        )
+        .await;
+        let (got, closed) =
+            read_for(addr, &signed_text(addr, "POST", &path, &body("hung")), wait).await;
+        assert!(
+            got.is_empty() && !closed,
+            "no answer, connection open: {got:?} {closed}"
+        );
+        assert!(
+            running.state.lock().snapshots.is_empty(),
+            "hang_before does not act"
+        );
+
+        install(
+            addr,
+            r#"{"path":"/snapshots$","method":"POST","kind":"hang_after","count":1}"#,
+        )
+        .await;
+        let (got, closed) = read_for(
+            addr,
+            &signed_text(addr, "POST", &path, &body("acted")),
+            wait,
+        )
+        .await;
+        assert!(
+            got.is_empty() && !closed,
+            "no answer, connection open: {got:?} {closed}"
+        );
+        let names: Vec<_> = running
+            .state
+            .lock()
+            .snapshots
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        assert_eq!(names, ["acted"], "hang_after acts");
+
+        let log = running.state.lock().requests().to_vec();
+        let seen: Vec<_> = log.iter().map(|e| (e.status, e.fault)).collect();
+        use crate::fault::FaultKind;
+        assert_eq!(
+            seen,
+            [
+                (0, Some(FaultKind::HangBefore)),
+                (200, Some(FaultKind::HangAfter))
+            ]
+        );
+        // The rules expired: the next create is answered.
+        let (got, _) = read_for(
+            addr,
+            &signed_text(addr, "POST", &path, &body("answered")),
+            wait * 5,
+        )
+        .await;
+        assert!(
+            got.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&got)
+        );
+        // Shutting down ends hung connections too.
+        tokio::time::timeout(std::time::Duration::from_secs(5), running.shutdown())
+            .await
+            .expect("shutdown does not wait for hung requests");
+    }
+
+    #[tokio::test]
+    async fn huge_body_without_content_length_is_chunked_on_the_wire() {
+        let running = spawn(Config::default()).await.unwrap();
+        let addr = running.local_addr;
+        install(
+            addr,
+            r#"{"path":"^/v3/","kind":"huge_body","bytes":100000,"content_length":false}"#,
+        )
+        .await;
+        let text = raw(
+            addr,
+            "GET /v3/projects HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let head = head.to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 500"), "{head}");
+        assert!(head.contains("transfer-encoding: chunked"), "{head}");
+        assert!(!head.contains("content-length"), "{head}");
+        assert!(body.len() > 100_000, "chunk framing around 100000 bytes");
+        running.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn refuses_a_non_loopback_address_unless_allowed() {
+        let any: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        let err = spawn(Config {
+            listen: any,
+            ..Config::default()
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Remote { addr } if addr == any),
+            "{err}"
+        );
+        assert!(err.to_string().contains("--allow-remote"), "{err}");
+        let running = spawn(Config {
+            listen: any,
+            allow_remote: true,
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        running.shutdown().await;
+        for loopback in ["127.0.0.1:0", "127.0.0.2:0"] {
+            let running = spawn(Config {
+                listen: loopback.parse().unwrap(),
+                ..Config::default()
+            })
+            .await
+            .unwrap();
+            running.shutdown().await;
+        }
+        // An IPv4-mapped loopback address counts as loopback.
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:0".parse().unwrap();
+        if let Err(e) = spawn(Config {
+            listen: mapped,
+            ..Config::default()
+        })
+        .await
+        {
+            assert!(matches!(e, Error::Bind { .. }), "refused as remote: {e}");
+        }
     }
 }

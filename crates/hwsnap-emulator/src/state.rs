@@ -1,19 +1,22 @@
 //! [`AppState`]: the one [`Emulator`] struct behind a mutex that every handler
 //! shares — clusters, snapshots, settings, the request log, fault rules,
 //! forced outcomes and per-AK authentication failures. Clusters and snapshots
-//! are written to the state file (atomically) after every change.
+//! are written to the state file after every change, through a temporary
+//! file created exclusively (never through a planted symlink), then renamed.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rand::Rng;
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::config::Config;
-use crate::model::{Cluster, Service, Snapshot, SnapshotStatus};
+use crate::fault::{FaultError, FaultKind, FaultSpec, Faults, FiredFault};
+use crate::model::{
+    Cluster, Restore, RestoreStatus, Service, Snapshot, SnapshotStatus, SnapshotType,
+};
 
 /// Consecutive failures that lock an AK.
 pub const LOCK_AFTER_FAILURES: u32 = 5;
@@ -54,68 +57,19 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// What a fault rule does to a matching request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultKind {
-    /// 429 with `Retry-After`.
-    Throttle,
-    /// 500 with an HTML body.
-    Html500,
-    /// 503 gateway JSON.
-    Unavailable,
-    /// Close the connection without answering or acting.
-    DropBefore,
-    /// Act, then close the connection without answering.
-    DropAfter,
-    /// Wait `latency_ms`, then answer normally.
-    Latency,
-    /// 200 with a raw, unparsable body.
-    Garbage,
-}
-
-/// A fault rule as posted to `/_emulator/faults`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FaultSpec {
-    /// Regex matched against the request path.
-    pub path: String,
-    /// Only this method, when given.
-    pub method: Option<String>,
-    /// What to do.
-    pub kind: FaultKind,
-    /// Probability of applying to a matching request (default 1).
-    pub fraction: Option<f64>,
-    /// The rule expires after this many hits.
-    pub count: Option<u32>,
-    /// Throttle: `Retry-After` seconds.
-    pub retry_after: Option<u64>,
-    /// Latency: delay in ms.
-    pub latency_ms: Option<u64>,
-    /// Garbage: the raw 200 body.
-    pub body: Option<String>,
-}
-
-/// An installed fault rule.
-#[derive(Debug, Clone)]
-pub struct FaultRule {
-    /// Id returned to the caller.
-    pub id: String,
-    path: Regex,
-    spec: FaultSpec,
-    remaining: Option<u32>,
-}
-
-/// A fault that fired on one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FiredFault {
-    /// Its kind.
-    pub kind: FaultKind,
-    /// Throttle: `Retry-After` seconds.
-    pub retry_after: Option<u64>,
-    /// Latency: ms.
-    pub latency_ms: u64,
-    /// Garbage: body.
-    pub body: Option<String>,
+/// How the per-cluster DWS list reads `offset`. The SDK 3.1.219 and the
+/// current API pages say "page number minus 1" (the default); an older API
+/// page said "the sequence number of the record the query starts from".
+/// Settable (`POST /_emulator/settings {"dws_offset"}`) so a client can be
+/// checked against either reading.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetMode {
+    /// `offset` is a page index: skip `offset * limit` snapshots.
+    #[default]
+    Page,
+    /// `offset` counts snapshots to skip.
+    Item,
 }
 
 /// One entry of the request log (`GET /_emulator/requests`).
@@ -129,13 +83,68 @@ pub struct LogEntry {
     pub path: String,
     /// Raw query string (empty when none).
     pub query: String,
-    /// Status answered; for dropped connections, the status the operation
-    /// produced (`drop_after`) or 0 (`drop_before`).
+    /// Status answered; for a connection closed or left hanging, the status
+    /// the operation produced (`drop_after`, `hang_after`) or 0 when it was
+    /// not performed (`drop_before`, `hang_before`).
     pub status: u16,
     /// `dws`, `css` or `iam`.
     pub service: &'static str,
+    /// The cloud operation, e.g. `css.list_snapshots` (see
+    /// [`crate::edge::operation_of`]); null for a path no route serves.
+    pub operation: Option<&'static str>,
+    /// The route template, e.g. `/v1.0/{project_id}/clusters/{cluster_id}/index_snapshots`.
+    pub route: Option<String>,
+    /// The cluster id in the path, when there is one.
+    pub cluster_id: Option<String>,
     /// The fault kind applied, if any.
     pub fault: Option<FaultKind>,
+}
+
+/// Which log entries `GET /_emulator/requests` answers; every given field
+/// must match.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestFilter {
+    /// e.g. `css.list_snapshots`.
+    pub operation: Option<String>,
+    /// Cluster id in the path.
+    pub cluster_id: Option<String>,
+    /// HTTP method, any case.
+    pub method: Option<String>,
+    /// `dws`, `css` or `iam`.
+    pub service: Option<String>,
+}
+
+impl RequestFilter {
+    fn matches(&self, e: &LogEntry) -> bool {
+        self.operation
+            .as_deref()
+            .is_none_or(|o| e.operation == Some(o))
+            && self
+                .cluster_id
+                .as_deref()
+                .is_none_or(|c| e.cluster_id.as_deref() == Some(c))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
+            && self.service.as_deref().is_none_or(|s| s == e.service)
+    }
+}
+
+/// What a restore request asks for (rules already checked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreRequest {
+    /// Cluster to restore into.
+    pub target_cluster: String,
+    /// Indices (empty means all).
+    pub indices: String,
+    /// `rename_pattern`.
+    pub rename_pattern: Option<String>,
+    /// `rename_replacement`.
+    pub rename_replacement: Option<String>,
+    /// `replace_exist_indices`.
+    pub replace_exist_indices: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -165,17 +174,19 @@ pub struct Emulator {
     /// Configured region (the IAM project name).
     pub region: String,
     credentials: Vec<(String, String)>,
-    /// Seconds a new snapshot stays CREATING/BUILDING.
+    /// Seconds a new snapshot (or restore) stays CREATING/BUILDING (restoring).
     pub create_seconds: f64,
+    /// How the per-cluster DWS list reads `offset`.
+    pub dws_offset: OffsetMode,
     /// All clusters.
     pub clusters: Vec<Cluster>,
     /// All snapshots, in creation order.
     pub snapshots: Vec<Snapshot>,
     outcomes: HashMap<String, (SnapshotStatus, u32)>,
+    restore_outcomes: HashMap<String, (RestoreStatus, u32)>,
     log: Vec<LogEntry>,
     next_seq: u64,
-    faults: Vec<FaultRule>,
-    next_fault: u64,
+    faults: Faults,
     aks: HashMap<String, AkState>,
     state_file: Option<PathBuf>,
 }
@@ -208,13 +219,14 @@ impl Emulator {
             region: config.region.clone(),
             credentials: config.credentials.clone(),
             create_seconds: config.create_seconds.max(0.0),
+            dws_offset: OffsetMode::default(),
             clusters: Vec::new(),
             snapshots: Vec::new(),
             outcomes: HashMap::new(),
+            restore_outcomes: HashMap::new(),
             log: Vec::new(),
             next_seq: 1,
-            faults: Vec::new(),
-            next_fault: 1,
+            faults: Faults::default(),
             aks: HashMap::new(),
             state_file: config.state_file.clone(),
         };
@@ -249,8 +261,8 @@ impl Emulator {
         Ok(emulator)
     }
 
-    /// Writes clusters and snapshots to the state file, if any (write a
-    /// sibling temp file, then rename).
+    /// Writes clusters and snapshots to the state file, if any, through
+    /// [`write_replacing`].
     pub fn save(&self) -> Result<(), Error> {
         let Some(path) = &self.state_file else {
             return Ok(());
@@ -263,15 +275,10 @@ impl Emulator {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        let mut tmp = path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let io = |source| Error::StateFile {
+        write_replacing(path, &bytes, temp_names(path)).map_err(|source| Error::StateFile {
             path: path.clone(),
             source,
-        };
-        std::fs::write(&tmp, bytes).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        })
     }
 
     /// Saves, logging (not failing) on error: the HTTP answer already reflects the change.
@@ -359,11 +366,23 @@ impl Emulator {
         true
     }
 
-    /// Whether a snapshot of `cluster_id` is in progress at `now`.
+    /// Whether a snapshot of `cluster_id`, or a restore into it, is in
+    /// progress at `now`.
     pub fn cluster_busy(&self, cluster_id: &str, now: i64) -> bool {
-        self.snapshots
-            .iter()
-            .any(|s| s.cluster_id == cluster_id && s.status(now).in_progress())
+        self.snapshots.iter().any(|s| {
+            (s.cluster_id == cluster_id && s.status(now).in_progress())
+                || s.restore.as_ref().is_some_and(|r| {
+                    r.target_cluster == cluster_id && r.status(now) == RestoreStatus::Restoring
+                })
+        })
+    }
+
+    /// Milliseconds a create or restore accepted now takes.
+    fn duration_ms(&self) -> i64 {
+        // create_seconds is clamped to >= 0 and realistic values fit easily in i64 ms.
+        #[allow(clippy::cast_possible_truncation)]
+        let ms = (self.create_seconds * 1000.0).round() as i64;
+        ms.max(0)
     }
 
     /// Records a new snapshot (rules already checked) and saves.
@@ -383,9 +402,7 @@ impl Emulator {
             }
             _ => service.done_status(),
         };
-        // create_seconds is clamped to >= 0 and realistic values fit easily in i64 ms.
-        #[allow(clippy::cast_possible_truncation)]
-        let duration_ms = (self.create_seconds * 1000.0).round() as i64;
+        let duration_ms = self.duration_ms();
         self.push_snapshot(Snapshot {
             id: uuid::Uuid::new_v4().to_string(),
             name,
@@ -394,10 +411,51 @@ impl Emulator {
             service,
             indices,
             started_ms: now,
-            ready_ms: now + duration_ms.max(0),
+            ready_ms: now + duration_ms,
             outcome,
             forced: None,
+            kind: SnapshotType::Manual,
+            restore: None,
         })
+    }
+
+    /// Starts a restore of snapshot `id` (rules already checked): it reports
+    /// `restoring` for the create time, then the cluster's forced restore
+    /// outcome if one is pending (see [`Emulator::set_restore_outcome`]),
+    /// else `success`. False when the snapshot is unknown.
+    pub fn start_restore(&mut self, id: &str, request: RestoreRequest, now: i64) -> bool {
+        let duration_ms = self.duration_ms();
+        let Some(index) = self.snapshots.iter().position(|s| s.id == id) else {
+            return false;
+        };
+        let outcome = match self
+            .restore_outcomes
+            .get_mut(&self.snapshots[index].cluster_id)
+        {
+            Some((status, n)) if *n > 0 => {
+                *n -= 1;
+                *status
+            }
+            _ => RestoreStatus::Success,
+        };
+        self.snapshots[index].restore = Some(Restore {
+            target_cluster: request.target_cluster,
+            indices: request.indices,
+            rename_pattern: request.rename_pattern,
+            rename_replacement: request.rename_replacement,
+            replace_exist_indices: request.replace_exist_indices,
+            started_ms: now,
+            ready_ms: now + duration_ms,
+            outcome,
+        });
+        self.save_or_log();
+        true
+    }
+
+    /// The next `count` restores of snapshots of `cluster_id` end in `status`.
+    pub fn set_restore_outcome(&mut self, cluster_id: &str, status: RestoreStatus, count: u32) {
+        self.restore_outcomes
+            .insert(cluster_id.to_owned(), (status, count));
     }
 
     /// Stores `snapshot` as it is (no create time, no forced outcome) and
@@ -443,18 +501,8 @@ impl Emulator {
     }
 
     /// Installs a fault rule; returns its id.
-    pub fn add_fault(&mut self, spec: FaultSpec) -> Result<String, regex::Error> {
-        let path = Regex::new(&spec.path)?;
-        let id = format!("fault-{}", self.next_fault);
-        self.next_fault += 1;
-        let remaining = spec.count;
-        self.faults.push(FaultRule {
-            id: id.clone(),
-            path,
-            spec,
-            remaining,
-        });
-        Ok(id)
+    pub fn add_fault(&mut self, spec: FaultSpec) -> Result<String, FaultError> {
+        self.faults.add(spec)
     }
 
     /// Removes every fault rule.
@@ -462,45 +510,9 @@ impl Emulator {
         self.faults.clear();
     }
 
-    /// The fault (if any) that fires for this request; counts down and expires rules.
-    ///
-    /// One roll in `[0, 1)` is shared by the matching rules, taken in order:
-    /// each rule owns the next `fraction` of the range, so several rules on
-    /// the same path fire with their own fractions (which add up) instead of
-    /// the first matching rule shadowing the rest.
+    /// The fault (if any) that fires for this request (see [`Faults::fire`]).
     pub fn fire_fault(&mut self, method: &str, path: &str) -> Option<FiredFault> {
-        let roll = rand::rng().random::<f64>();
-        self.fire_fault_with_roll(method, path, roll)
-    }
-
-    fn fire_fault_with_roll(&mut self, method: &str, path: &str, roll: f64) -> Option<FiredFault> {
-        let mut covered = 0.0;
-        let index = self.faults.iter().position(|r| {
-            let matches = r.path.is_match(path)
-                && r.spec
-                    .method
-                    .as_deref()
-                    .is_none_or(|m| m.eq_ignore_ascii_case(method));
-            if !matches {
-                return false;
-            }
-            covered += r.spec.fraction.unwrap_or(1.0).clamp(0.0, 1.0);
-            roll < covered
-        })?;
-        let rule = &mut self.faults[index];
-        let fired = FiredFault {
-            kind: rule.spec.kind,
-            retry_after: rule.spec.retry_after,
-            latency_ms: rule.spec.latency_ms.unwrap_or(1000),
-            body: rule.spec.body.clone(),
-        };
-        if let Some(n) = rule.remaining.as_mut() {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.faults.remove(index);
-            }
-        }
-        Some(fired)
+        self.faults.fire(method, path)
     }
 
     /// Appends to the request log.
@@ -515,20 +527,82 @@ impl Emulator {
         &self.log
     }
 
+    /// The log entries `filter` matches, in order.
+    pub fn requests_matching(&self, filter: &RequestFilter) -> Vec<LogEntry> {
+        self.log
+            .iter()
+            .filter(|e| filter.matches(e))
+            .cloned()
+            .collect()
+    }
+
     /// Clears the request log.
     pub fn clear_requests(&mut self) {
         self.log.clear();
     }
 
-    /// Clears snapshots, log, faults, outcomes and AK lockouts; clusters stay.
+    /// Clears snapshots, log, faults, outcomes (of snapshots and restores)
+    /// and AK lockouts; clusters and settings stay.
     pub fn reset(&mut self) {
         self.snapshots.clear();
         self.log.clear();
         self.faults.clear();
         self.outcomes.clear();
+        self.restore_outcomes.clear();
         self.aks.clear();
         self.save_or_log();
     }
+}
+
+/// Candidate names for the temporary file beside `path`:
+/// `.NAME.<random>.tmp` in the same directory (so the rename stays on one
+/// file system), never a name an attacker could guess in advance.
+fn temp_names(path: &Path) -> impl Iterator<Item = PathBuf> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".to_owned());
+    (0..16).map(move |_| dir.join(format!(".{name}.{:016x}.tmp", rand::random::<u64>())))
+}
+
+/// Replaces `path` with `bytes`: writes a temporary file created with
+/// `create_new` (`O_CREAT|O_EXCL`: it fails when anything, a symlink
+/// included, already has the name, and never follows one), mode 0600 on
+/// unix, syncs it, then renames it over `path` (a rename replaces a symlink
+/// at `path` itself rather than writing through it). Names already taken are
+/// skipped; the temporary file is removed when anything fails.
+pub fn write_replacing(
+    path: &Path,
+    bytes: &[u8],
+    candidates: impl IntoIterator<Item = PathBuf>,
+) -> io::Result<()> {
+    for tmp in candidates {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = match options.open(&tmp) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        };
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        return written;
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free name for the temporary state file",
+    ))
 }
 
 fn load(path: &Path) -> Result<Persisted, Error> {
@@ -582,7 +656,12 @@ mod tests {
             .id
         };
         assert!(path.exists());
-        assert!(!dir.path().join("state.json.tmp").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n != "state.json")
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
         let again = AppState::new(&cfg).unwrap();
         let e = again.lock();
         assert_eq!(e.snapshots.len(), 1);
@@ -657,80 +736,142 @@ mod tests {
         assert_eq!(b.status(0), SnapshotStatus::Available);
     }
 
+    #[cfg(unix)]
     #[test]
-    fn faults_match_count_down_and_expire() {
-        let state = AppState::new(&config()).unwrap();
-        let mut e = state.lock();
-        let spec = FaultSpec {
-            path: "/snapshots$".into(),
-            method: Some("post".into()),
-            kind: FaultKind::Throttle,
-            fraction: None,
-            count: Some(2),
-            retry_after: Some(3),
-            latency_ms: None,
-            body: None,
-        };
-        e.add_fault(spec.clone()).unwrap();
-        assert_eq!(e.fire_fault("GET", "/v1.0/p/snapshots"), None);
-        assert_eq!(e.fire_fault("POST", "/v1.0/p/snapshots/x"), None);
-        assert_eq!(
-            e.fire_fault("POST", "/v1.0/p/snapshots").map(|f| f.kind),
-            Some(FaultKind::Throttle)
-        );
-        assert_eq!(
-            e.fire_fault("POST", "/v1.0/p/snapshots")
-                .map(|f| f.retry_after),
-            Some(Some(3))
-        );
-        assert_eq!(e.fire_fault("POST", "/v1.0/p/snapshots"), None);
-        e.add_fault(FaultSpec {
-            fraction: Some(0.0),
-            count: None,
-            ..spec.clone()
-        })
-        .unwrap();
-        assert_eq!(e.fire_fault("POST", "/v1.0/p/snapshots"), None);
-        assert!(
-            e.add_fault(FaultSpec {
-                path: "(".into(),
-                ..spec
-            })
-            .is_err()
-        );
+    fn state_file_is_never_written_through_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        // An attacker who guessed the first temporary name planted a symlink there.
+        let planted = dir.path().join(".state.json.planted.tmp");
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let second = dir.path().join(".state.json.second.tmp");
+        write_replacing(&path, b"{}", [planted.clone(), second.clone()]).unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+        assert!(!second.exists(), "the temporary file was renamed away");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // Only taken names: an error, and the victim still untouched.
+        let err = write_replacing(&path, b"[]", [planted]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        // A symlink at the state file itself is replaced, not written through.
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        write_replacing(&path, b"{}", temp_names(&path)).unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        // The random names differ and stay in the state file's directory.
+        let names: Vec<_> = temp_names(&path).take(2).collect();
+        assert_ne!(names[0], names[1]);
+        assert!(names.iter().all(|n| n.parent() == Some(dir.path())));
     }
 
     #[test]
-    fn fractions_of_rules_on_one_path_add_up() {
+    fn restores_report_restoring_then_the_forced_outcome_once() {
+        let state = AppState::new(&Config {
+            create_seconds: 10.0,
+            ..config()
+        })
+        .unwrap();
+        let mut e = state.lock();
+        let css = e
+            .clusters
+            .iter()
+            .find(|c| c.service == Service::Css)
+            .unwrap()
+            .id
+            .clone();
+        let a = e.insert_snapshot(
+            Service::Css,
+            &css,
+            "a".into(),
+            String::new(),
+            String::new(),
+            0,
+        );
+        let req = RestoreRequest {
+            target_cluster: css.clone(),
+            indices: String::new(),
+            rename_pattern: None,
+            rename_replacement: None,
+            replace_exist_indices: false,
+        };
+        e.set_restore_outcome(&css, RestoreStatus::Failed, 1);
+        assert!(e.start_restore(&a.id, req.clone(), 20_000));
+        let s = e.snapshots[0].clone();
+        assert_eq!(s.restore_status(25_000), RestoreStatus::Restoring);
+        assert!(
+            e.cluster_busy(&css, 25_000),
+            "the target is busy while restoring"
+        );
+        assert_eq!(s.restore_status(30_000), RestoreStatus::Failed);
+        assert!(!e.cluster_busy(&css, 30_000));
+        assert!(e.start_restore(&a.id, req.clone(), 40_000));
+        assert_eq!(
+            e.snapshots[0].restore_status(50_000),
+            RestoreStatus::Success,
+            "the forced outcome was used up"
+        );
+        assert!(!e.start_restore("nope", req, 0));
+    }
+
+    #[test]
+    fn request_filters_match_every_given_field() {
         let state = AppState::new(&config()).unwrap();
         let mut e = state.lock();
-        let rule = |kind, fraction| FaultSpec {
-            path: ".*".into(),
-            method: None,
-            kind,
-            fraction: Some(fraction),
-            count: None,
-            retry_after: None,
-            latency_ms: None,
-            body: None,
-        };
-        e.add_fault(rule(FaultKind::Throttle, 0.1)).unwrap();
-        e.add_fault(rule(FaultKind::Html500, 0.1)).unwrap();
-        let kind =
-            |e: &mut Emulator, roll| e.fire_fault_with_roll("GET", "/x", roll).map(|f| f.kind);
-        assert_eq!(kind(&mut e, 0.05), Some(FaultKind::Throttle));
-        // The second rule is not shadowed by the first one's miss.
-        assert_eq!(kind(&mut e, 0.15), Some(FaultKind::Html500));
-        assert_eq!(kind(&mut e, 0.25), None);
-        // Statistically: about 20% of requests fault, half of each kind.
-        let fired: Vec<_> = (0..4000)
-            .filter_map(|_| e.fire_fault("GET", "/x"))
-            .collect();
-        assert!((600..1000).contains(&fired.len()), "{}", fired.len());
-        let throttled = fired
-            .iter()
-            .filter(|f| f.kind == FaultKind::Throttle)
-            .count();
-        assert!((250..550).contains(&throttled), "{throttled}");
+        for (method, op, cluster) in [
+            ("GET", Some("css.list_snapshots"), Some("c1")),
+            ("GET", Some("css.list_snapshots"), Some("c2")),
+            ("POST", Some("css.create_snapshot"), Some("c1")),
+            ("GET", None, None),
+        ] {
+            e.log_request(LogEntry {
+                seq: 0,
+                method: method.into(),
+                path: "/p".into(),
+                query: String::new(),
+                status: 200,
+                service: "css",
+                operation: op,
+                route: None,
+                cluster_id: cluster.map(str::to_owned),
+                fault: None,
+            });
+        }
+        let count = |f: RequestFilter| e.requests_matching(&f).len();
+        assert_eq!(count(RequestFilter::default()), 4);
+        assert_eq!(
+            count(RequestFilter {
+                operation: Some("css.list_snapshots".into()),
+                ..RequestFilter::default()
+            }),
+            2
+        );
+        assert_eq!(
+            count(RequestFilter {
+                operation: Some("css.list_snapshots".into()),
+                cluster_id: Some("c1".into()),
+                ..RequestFilter::default()
+            }),
+            1
+        );
+        assert_eq!(
+            count(RequestFilter {
+                method: Some("post".into()),
+                ..RequestFilter::default()
+            }),
+            1
+        );
+        assert_eq!(
+            e.requests_matching(&RequestFilter::default())
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
     }
 }

@@ -1,5 +1,11 @@
 //! Route tests for [`crate::app`] with `tower::ServiceExt::oneshot`: every
-//! cloud route and rule, gateway authentication, the control API and faults.
+//! cloud route and rule, gateway authentication, the control API and faults;
+//! listing, restore and the newer faults and control checks in submodules.
+
+mod control;
+mod faults;
+mod listing;
+mod restore;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -9,11 +15,11 @@ use crate::testutil::{
     CSS, DWS, PID, control, creds, router, send, signed, signed_raw, signed_with,
 };
 
-fn dws_create(name: &str, cluster: &str) -> Value {
+pub(crate) fn dws_create(name: &str, cluster: &str) -> Value {
     json!({"snapshot": {"name": name, "cluster_id": cluster, "description": "desc"}})
 }
 
-async fn create_dws(app: &axum::Router, name: &str) -> String {
+pub(crate) async fn create_dws(app: &axum::Router, name: &str) -> String {
     let (s, b) = send(
         app,
         signed(
@@ -233,55 +239,7 @@ async fn dws_one_snapshot_at_a_time_and_no_delete_while_creating() {
     );
 }
 
-#[tokio::test]
-async fn dws_cluster_list_pages_and_sorts() {
-    let (app, _) = router(0.0);
-    for name in ["bbbb", "aaaa", "cccc"] {
-        create_dws(&app, name).await;
-    }
-    let base = format!("/v1.0/{PID}/clusters/{DWS}/snapshots");
-    let names = |b: &Value| -> Vec<String> {
-        b["snapshots"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["name"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    let (_, b) = send(
-        &app,
-        signed("GET", &format!("{base}?sort_key=name&sort_dir=asc"), None),
-    )
-    .await;
-    assert_eq!(names(&b), ["aaaa", "bbbb", "cccc"]);
-    let (_, b) = send(
-        &app,
-        signed(
-            "GET",
-            &format!("{base}?sort_key=name&sort_dir=desc&limit=2&offset=1"),
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(names(&b), ["bbbb", "aaaa"]);
-    assert_eq!(b["count"], 3);
-    let (s, b) = send(&app, signed("GET", &format!("{base}?limit=zero"), None)).await;
-    assert_eq!(
-        (s, b["error_code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("DWS.0001"))
-    );
-    let (s, b) = send(
-        &app,
-        signed("GET", &format!("/v1.0/{PID}/clusters/nope/snapshots"), None),
-    )
-    .await;
-    assert_eq!(
-        (s, b["error_code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("DWS.0047"))
-    );
-}
-
-fn css_uri(suffix: &str) -> String {
+pub(crate) fn css_uri(suffix: &str) -> String {
     format!("/v1.0/{PID}/clusters/{CSS}/{suffix}")
 }
 
