@@ -38,15 +38,14 @@ pub fn request(
         Some(v) => serde_json::to_vec(v).map_err(|e| e.to_string())?,
         None => Vec::new(),
     };
-    let mut head = format!(
+    // Always declared JSON: the emulator refuses a state-changing control
+    // request without it, a body-less POST such as `reset` included.
+    let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
-         Accept: application/json\r\nContent-Length: {}\r\n",
+         Accept: application/json\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
         payload.len()
     );
-    if body.is_some() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    head.push_str("\r\n");
     stream
         .write_all(head.as_bytes())
         .and_then(|()| stream.write_all(&payload))

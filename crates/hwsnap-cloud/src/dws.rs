@@ -271,7 +271,8 @@ impl Dws<'_> {
         );
         let mut out: Vec<DwsSnapshot> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
-        for _ in 0..MAX_PAGES {
+        // `offset` is the page number minus 1 (SDK 3.1.219 and the API pages).
+        for page in 0..MAX_PAGES {
             let call = Call {
                 op: &op,
                 method: Method::GET,
@@ -279,7 +280,7 @@ impl Dws<'_> {
                 segments: vec!["v1.0", &project, "clusters", cluster_id, "snapshots"],
                 query: vec![
                     ("limit".to_owned(), PAGE_SIZE.to_string()),
-                    ("offset".to_owned(), out.len().to_string()),
+                    ("offset".to_owned(), page.to_string()),
                 ],
                 body: None,
             };
