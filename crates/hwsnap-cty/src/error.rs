@@ -22,6 +22,10 @@ pub enum Error {
     /// Input nested deeper than the codecs accept.
     #[error("value at {path} is nested deeper than {limit} levels")]
     TooDeep { path: AttributePath, limit: usize },
+    /// Input holding more values, in all, than one decode accepts
+    /// ([`crate::MAX_ELEMENTS`]); `path` is where the budget ran out.
+    #[error("value at {path} makes the message hold more than {limit} values")]
+    TooManyElements { path: AttributePath, limit: usize },
     /// A type's JSON form is malformed. `path` is set when the type was
     /// found inside a value (a dynamic value's type).
     #[error("invalid type JSON{}: {reason}", AtPath(.path.as_ref()))]
@@ -38,7 +42,8 @@ impl Error {
             Error::Decode { path, .. }
             | Error::Encode { path, .. }
             | Error::Unknown { path }
-            | Error::TooDeep { path, .. } => Some(path),
+            | Error::TooDeep { path, .. }
+            | Error::TooManyElements { path, .. } => Some(path),
             Error::TypeJson { path, .. } => path.as_ref(),
         }
     }

@@ -8,13 +8,15 @@
 //! converts primitives as go-cty does (`"12"` is a number, `true` a string),
 //! fills missing object attributes with null and rejects unsupported ones.
 //! [`decode_lenient`] ignores unsupported attributes too, for state written
-//! by an older schema.
+//! by an older schema. Both refuse, before parsing, text that could hold more
+//! than [`crate::MAX_ELEMENTS`] values.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
+use crate::budget::{Budget, json_values_upper_bound};
 use crate::error::Walk;
 use crate::path::index;
 use crate::{AttributePath, Error, Number, PathStep, Type, Value};
@@ -44,6 +46,9 @@ pub fn decode_lenient(bytes: &[u8], ty: &Type) -> Result<Value, Error> {
 
 fn decode_with(bytes: &[u8], ty: &Type, lenient: bool) -> Result<Value, Error> {
     let root = AttributePath::root();
+    // Counted before parsing, so neither serde_json's tree nor ours can
+    // outgrow the budget.
+    Budget::new().spend(json_values_upper_bound(bytes), &root)?;
     let json: Json =
         serde_json::from_slice(bytes).map_err(|e| Error::decode(&root, e.to_string()))?;
     let mut dec = Decoder {

@@ -20,9 +20,12 @@
 //! # Ok::<(), hwsnap_cty::Error>(())
 //! ```
 //!
-//! Decoders read untrusted bytes: lengths are checked before allocating and
-//! nesting deeper than 128 levels is an [`Error::TooDeep`], never a crash.
+//! Decoders read untrusted bytes: lengths are checked before allocating,
+//! nesting deeper than 128 levels is an [`Error::TooDeep`] and a message
+//! holding more than [`MAX_ELEMENTS`] values in all is an
+//! [`Error::TooManyElements`], never a crash or a memory blow-up.
 
+mod budget;
 mod error;
 mod number;
 mod path;
@@ -35,6 +38,7 @@ pub mod msgpack;
 #[cfg(test)]
 mod testutil;
 
+pub use budget::MAX_ELEMENTS;
 pub use error::Error;
 pub use number::Number;
 pub use path::{AttributePath, PathStep};

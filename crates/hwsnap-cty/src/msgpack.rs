@@ -7,14 +7,16 @@
 //! `dynamic` type is the array `[type JSON, value]`.
 //!
 //! Decoding reads untrusted bytes: every length is checked against the bytes
-//! left before anything is allocated, nesting is limited, and every failure
-//! is an [`Error`] naming the attribute path.
+//! left and against the message's [`crate::MAX_ELEMENTS`] budget before
+//! anything is allocated, nesting is limited, and every failure is an
+//! [`Error`] naming the attribute path.
 
 use std::collections::BTreeMap;
 
 use rmp::Marker;
 use rmp::encode as w;
 
+use crate::budget::{Budget, json_values_upper_bound};
 use crate::error::{MAX_DEPTH, Walk};
 use crate::number::WireNumber;
 use crate::path::index;
@@ -59,7 +61,9 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, Error> {
         r: Reader { buf: bytes, pos: 0 },
         path: AttributePath::root(),
         depth: 0,
+        budget: Budget::new(),
     };
+    dec.spend(1)?;
     let v = dec.value(ty)?;
     if dec.r.remaining() != 0 {
         return Err(dec.err(format!(
@@ -115,7 +119,7 @@ impl Encoder {
             return self.dynamic(v);
         }
         match (v, ty) {
-            (Value::Unknown(r), _) => self.unknown(r, ty),
+            (Value::Unknown(r), _) => self.unknown(r.as_deref(), ty),
             (Value::Null, _) => self.put(w::write_nil),
             (Value::Dynamic(t, inner), _) if **t == *ty => self.value(inner, ty),
             (Value::String(s), Type::String) => self.put(|o| w::write_str(o, s)),
@@ -215,7 +219,11 @@ impl Encoder {
 
     /// An unknown: `d4 00 00`, or extension 12 when it has refinements that
     /// apply to `ty`. An empty extension 12 is never written.
-    fn unknown(&mut self, r: &Refinements, ty: &Type) -> Result<(), Error> {
+    fn unknown(&mut self, r: Option<&Refinements>, ty: &Type) -> Result<(), Error> {
+        let Some(r) = r else {
+            self.out.extend_from_slice(&UNKNOWN_BYTES);
+            return Ok(());
+        };
         let body = self.refinements(r, ty, true)?;
         // Keep within what decoders accept: fall back to nullness alone.
         let body = match body {
@@ -532,6 +540,7 @@ struct Decoder<'a> {
     r: Reader<'a>,
     path: AttributePath,
     depth: usize,
+    budget: Budget,
 }
 
 impl Walk for Decoder<'_> {
@@ -547,6 +556,11 @@ impl<'a> Decoder<'a> {
 
     fn at<T>(&self, r: Result<T, String>) -> Result<T, Error> {
         r.map_err(|e| self.err(e))
+    }
+
+    /// Spends `n` values of the message's budget, before allocating them.
+    fn spend(&mut self, n: usize) -> Result<(), Error> {
+        self.budget.spend(n, &self.path)
     }
 
     /// Runs one read from the input, placing any failure at the path.
@@ -610,6 +624,7 @@ impl<'a> Decoder<'a> {
                 ts.len()
             )));
         }
+        self.spend(n)?;
         let mut out = Vec::with_capacity(n);
         for (i, t) in ts.iter().enumerate() {
             out.push(self.child(PathStep::Index(index(i)), t)?);
@@ -619,6 +634,7 @@ impl<'a> Decoder<'a> {
 
     fn map(&mut self, e: &Type) -> Result<Value, Error> {
         let n = self.read(|r| r.map_len("a map"))?.unwrap_or(0);
+        self.spend(n)?;
         let mut out = BTreeMap::new();
         for _ in 0..n {
             let k = self.read(|r| r.string("a map key"))?;
@@ -636,6 +652,7 @@ impl<'a> Decoder<'a> {
                 attrs.len()
             )));
         }
+        self.spend(n)?;
         let mut out = BTreeMap::new();
         for _ in 0..n {
             let k = self.read(|r| r.string("an attribute name"))?;
@@ -653,6 +670,7 @@ impl<'a> Decoder<'a> {
 
     fn elements(&mut self, e: &Type, what: &str) -> Result<Vec<Value>, Error> {
         let n = self.read(|r| r.array_len(what))?.unwrap_or(0);
+        self.spend(n)?;
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
             out.push(self.child(PathStep::Index(index(i)), e)?);
@@ -693,6 +711,8 @@ impl<'a> Decoder<'a> {
             return Err(self.err("a dynamic value must be an array of two elements"));
         }
         let json = self.read(|r| r.bytes("the type of a dynamic value"))?;
+        // The type's parts and the value inside count too.
+        self.spend(json_values_upper_bound(json).saturating_add(1))?;
         let t = Type::from_json_bytes(json).map_err(|e| e.at(&self.path))?;
         let v = self.value(&t)?;
         Ok(Value::Dynamic(Box::new(t), Box::new(v)))
@@ -708,10 +728,12 @@ impl<'a> Decoder<'a> {
         if len > MAX_REFINEMENTS_LEN {
             return Err(self.err("oversize unknown value refinements"));
         }
+        // At most MAX_REFINEMENTS_LEN bytes: a budget of its own is enough.
         let mut sub = Decoder {
             r: Reader { buf: body, pos: 0 },
             path: self.path.clone(),
             depth: self.depth,
+            budget: Budget::new(),
         };
         sub.refinements(ty)
     }
@@ -782,7 +804,7 @@ impl<'a> Decoder<'a> {
         if null {
             return Ok(Value::Null);
         }
-        Ok(Value::Unknown(r))
+        Ok(Value::unknown_refined(r))
     }
 }
 
@@ -903,6 +925,37 @@ mod tests {
     }
 
     #[test]
+    fn too_many_values_in_all_is_an_error_at_the_path() {
+        // {"a": [nil × n], "b": [nil × n]}: each list fits the budget, both do not.
+        let n = crate::MAX_ELEMENTS / 2;
+        let list = |out: &mut Vec<u8>| {
+            out.push(0xdd);
+            out.extend_from_slice(&u32::try_from(n).unwrap().to_be_bytes());
+            out.resize(out.len() + n, 0xc0);
+        };
+        let mut bytes = vec![0x82, 0xa1, b'a'];
+        list(&mut bytes);
+        bytes.extend_from_slice(&[0xa1, b'b']);
+        list(&mut bytes);
+        let t = Type::object([
+            ("a", Type::list(Type::String)),
+            ("b", Type::list(Type::String)),
+        ]);
+        assert_eq!(
+            decode(&bytes, &t),
+            Err(Error::TooManyElements {
+                path: AttributePath::attr("b"),
+                limit: crate::MAX_ELEMENTS
+            })
+        );
+        // One of them alone decodes.
+        let mut one = Vec::new();
+        list(&mut one);
+        let v = decode(&one, &Type::list(Type::String)).expect("within the budget");
+        assert_eq!(v.as_elements().map(<[Value]>::len), Some(n));
+    }
+
+    #[test]
     fn refined_unknowns_round_trip() {
         let cases = [
             (
@@ -931,7 +984,7 @@ mod tests {
             ),
         ];
         for (t, r) in cases {
-            let v = Value::Unknown(r);
+            let v = Value::unknown_refined(r);
             let bytes = encode(&v, &t).expect("encodes");
             assert_ne!(bytes, UNKNOWN_BYTES, "refinements kept for {t}");
             assert_eq!(decode(&bytes, &t), Ok(v));
@@ -941,7 +994,7 @@ mod tests {
     #[test]
     fn refinement_bytes_match_go_cty() {
         // go-cty: cty.UnknownVal(cty.String).RefineNotNull()
-        let v = Value::Unknown(Refinements {
+        let v = Value::unknown_refined(Refinements {
             nullable: Some(false),
             ..Refinements::default()
         });
@@ -949,7 +1002,7 @@ mod tests {
         assert_eq!(encode(&v, &Type::String), Ok(bytes.to_vec()));
         assert_eq!(decode(&bytes, &Type::String), Ok(v));
         // cty.UnknownVal(cty.Number).Refine().NumberRangeLowerBound(cty.Zero, true)
-        let v = Value::Unknown(Refinements {
+        let v = Value::unknown_refined(Refinements {
             number_lower: Some((Number::from(0i64), true)),
             ..Refinements::default()
         });
@@ -957,7 +1010,7 @@ mod tests {
         assert_eq!(encode(&v, &Type::Number), Ok(bytes.to_vec()));
         assert_eq!(decode(&bytes, &Type::Number), Ok(v));
         // cty.UnknownVal(cty.List(cty.String)).Refine().CollectionLengthLowerBound(1)
-        let v = Value::Unknown(Refinements {
+        let v = Value::unknown_refined(Refinements {
             length_lower: Some(1),
             ..Refinements::default()
         });
@@ -975,11 +1028,11 @@ mod tests {
             ..Refinements::default()
         };
         assert_eq!(
-            encode(&Value::Unknown(r.clone()), &Type::Bool),
+            encode(&Value::unknown_refined(r.clone()), &Type::Bool),
             Ok(UNKNOWN_BYTES.to_vec())
         );
         assert_eq!(
-            encode(&Value::Unknown(r), &Type::Dynamic),
+            encode(&Value::unknown_refined(r), &Type::Dynamic),
             Ok(UNKNOWN_BYTES.to_vec())
         );
         let huge = Refinements {
@@ -987,9 +1040,9 @@ mod tests {
             string_prefix: Some("é".repeat(300)),
             ..Refinements::default()
         };
-        let bytes = encode(&Value::Unknown(huge), &Type::String).expect("encodes");
+        let bytes = encode(&Value::unknown_refined(huge), &Type::String).expect("encodes");
         match decode(&bytes, &Type::String) {
-            Ok(Value::Unknown(r)) => {
+            Ok(Value::Unknown(Some(r))) => {
                 let p = r.string_prefix.unwrap_or_default();
                 assert!(p.len() <= MAX_PREFIX_LEN && p.starts_with('é'));
             }

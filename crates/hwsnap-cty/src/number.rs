@@ -7,8 +7,11 @@ use bigdecimal::BigDecimal;
 
 /// A cty number: an arbitrary-precision decimal. `1`, `1.0` and `1e0` are
 /// the same number.
+///
+/// The decimal is boxed so a [`crate::Value`] stays small (a `BigDecimal`
+/// is 40 bytes; a box is 8): numbers are rare, values many.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Number(BigDecimal);
+pub struct Number(Box<BigDecimal>);
 
 impl Number {
     /// The number as an `i64`, when it is an integer in range.
@@ -88,7 +91,9 @@ impl Number {
         if !f.is_finite() {
             return None;
         }
-        BigDecimal::try_from(f).ok().map(|d| Number(d.normalized()))
+        BigDecimal::try_from(f)
+            .ok()
+            .map(|d| Number(Box::new(d.normalized())))
     }
 
     /// The underlying decimal.
@@ -97,7 +102,7 @@ impl Number {
     }
 
     pub fn from_decimal(d: BigDecimal) -> Self {
-        Number(d.normalized())
+        Number(Box::new(d.normalized()))
     }
 }
 
@@ -116,13 +121,13 @@ pub(crate) enum WireNumber {
 
 impl From<i64> for Number {
     fn from(n: i64) -> Self {
-        Number(BigDecimal::from(n))
+        Number(Box::new(BigDecimal::from(n)))
     }
 }
 
 impl From<u64> for Number {
     fn from(n: u64) -> Self {
-        Number(BigDecimal::from(n))
+        Number(Box::new(BigDecimal::from(n)))
     }
 }
 
@@ -131,7 +136,7 @@ impl FromStr for Number {
 
     /// Parses a decimal such as `-12.5e3`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        BigDecimal::from_str(s).map(|d| Number(d.normalized()))
+        BigDecimal::from_str(s).map(|d| Number(Box::new(d.normalized())))
     }
 }
 

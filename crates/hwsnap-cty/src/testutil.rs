@@ -112,7 +112,7 @@ pub(crate) fn arb_value(ty: &Type, unknowns: bool) -> BoxedStrategy<Value> {
     if unknowns {
         prop_oneof![
             1 => Just(Value::Null),
-            1 => arb_refinements(ty).prop_map(Value::Unknown),
+            1 => arb_refinements(ty).prop_map(Value::unknown_refined),
             6 => known,
         ]
         .boxed()

@@ -33,12 +33,20 @@ impl Refinements {
 ///
 /// Sets are kept as a vector in the order received; equality of two sets is
 /// order-insensitive (see [`Value::semantically_equal`]).
+///
+/// A `Value` is 32 bytes: its large parts are boxed (an unknown's
+/// refinements, a number's decimal, a dynamic value's type and value), so a
+/// collection of many small values costs little more than its elements'
+/// own sizes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A null value of whatever type it is given.
     Null,
-    /// A value not yet known (during plan), possibly refined.
-    Unknown(Refinements),
+    /// A value not yet known (during plan). `None` when nothing is known
+    /// about it; build refined ones with [`Value::unknown_refined`], which
+    /// never boxes empty refinements, and read them with
+    /// [`Value::refinements`].
+    Unknown(Option<Box<Refinements>>),
     Bool(bool),
     Number(Number),
     String(String),
@@ -54,7 +62,25 @@ pub enum Value {
 impl Value {
     /// An unknown value with no refinements.
     pub fn unknown() -> Self {
-        Value::Unknown(Refinements::default())
+        Value::Unknown(None)
+    }
+
+    /// An unknown value with these refinements (none boxed when empty).
+    pub fn unknown_refined(refinements: Refinements) -> Self {
+        if refinements.is_empty() {
+            Value::Unknown(None)
+        } else {
+            Value::Unknown(Some(Box::new(refinements)))
+        }
+    }
+
+    /// What is known about an unknown value: `None` for known values and
+    /// for unknowns without refinements.
+    pub fn refinements(&self) -> Option<&Refinements> {
+        match self {
+            Value::Unknown(r) => r.as_deref(),
+            _ => None,
+        }
     }
 
     pub fn string(s: impl Into<String>) -> Self {
@@ -289,6 +315,25 @@ impl From<Number> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_are_small_and_refinements_box_only_when_present() {
+        assert_eq!(std::mem::size_of::<Value>(), 32);
+        assert_eq!(std::mem::size_of::<Number>(), 8);
+        assert_eq!(
+            Value::unknown_refined(Refinements::default()),
+            Value::unknown()
+        );
+        assert_eq!(Value::unknown().refinements(), None);
+        let r = Refinements {
+            nullable: Some(false),
+            ..Refinements::default()
+        };
+        let v = Value::unknown_refined(r.clone());
+        assert_eq!(v.refinements(), Some(&r));
+        assert!(v.is_unknown());
+        assert_eq!(Value::from(1).refinements(), None);
+    }
 
     #[test]
     fn null_and_unknown_conform_to_anything() {

@@ -9,7 +9,7 @@ mod mutator;
 
 use std::collections::BTreeMap;
 
-use hwsnap_cty::{Number, Refinements, Type, Value, json, msgpack};
+use hwsnap_cty::{Number, Type, Value, json, msgpack};
 
 /// Types that cover every decoder branch: primitives, collections,
 /// structural types and dynamic values.
@@ -161,7 +161,7 @@ fn fuzz_msgpack_decoder() {
         for v in samples(ty) {
             seeds.push(msgpack::encode(&v, ty).unwrap_or_else(|e| panic!("{v:?}: {e}")));
         }
-        let unknown = Value::Unknown(Refinements::default());
+        let unknown = Value::unknown();
         if let Ok(b) = msgpack::encode(&unknown, ty) {
             seeds.push(b);
         }
