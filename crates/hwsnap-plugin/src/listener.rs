@@ -1,8 +1,13 @@
-//! Listening and accepting: a unix socket in `$TMPDIR` (TCP on 127.0.0.1
-//! inside `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT` as a fallback), the guard that
-//! removes the socket file, and the accept loop that runs TLS handshakes off
-//! the accept path and hands finished connections to tonic, counting the
-//! open ones so a requested shutdown exits the moment Terraform hangs up.
+//! Listening and accepting: a unix socket in a private directory of
+//! `$TMPDIR` (TCP on 127.0.0.1 inside `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT` as
+//! a fallback), the guard that removes the socket and its directory, and the
+//! accept loop that runs TLS handshakes off the accept path and hands
+//! finished connections to tonic, counting the open ones so a requested
+//! shutdown exits the moment Terraform hangs up.
+//!
+//! The socket's directory is created fresh with mode 0700 and the socket
+//! itself is set to 0600, so no other user of the machine can connect, even
+//! in the moment before the mode is set or when TLS is off.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -56,12 +61,26 @@ impl Drop for SocketGuard {
     }
 }
 
-/// Removes a socket file, ignoring a file that is already gone.
+/// The prefix of the private directory a socket is made in.
+const SOCKET_DIR_PREFIX: &str = "hwsnap-plugin-";
+
+/// Removes a socket file, and the private directory [`bind_unix`] made for
+/// it; a file or directory already gone is fine.
 pub fn remove_socket(path: &Path) {
     if let Err(err) = std::fs::remove_file(path)
         && err.kind() != io::ErrorKind::NotFound
     {
         tracing::warn!(path = %path.display(), error = %err, "could not remove the plugin socket");
+    }
+    let ours = path.parent().filter(|dir| {
+        dir.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(SOCKET_DIR_PREFIX))
+    });
+    if let Some(dir) = ours
+        && let Err(err) = std::fs::remove_dir(dir)
+        && err.kind() != io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %dir.display(), error = %err, "could not remove the plugin socket directory");
     }
 }
 
@@ -77,18 +96,48 @@ pub fn bind(dir: &Path, ports: (u16, u16)) -> io::Result<(Listener, ListenAddr)>
     }
 }
 
-/// Binds a unix socket named `plugin<random digits>` in `dir`.
+/// Binds a unix socket named `plugin<random digits>` in a fresh private
+/// directory `hwsnap-plugin-<random>` of `dir`: created with mode 0700 (and
+/// refused if the name exists, so nobody can have prepared it), the socket
+/// set to 0600 right after binding. The private directory makes the short
+/// window before that `chmod` harmless.
 pub fn bind_unix(dir: &Path) -> io::Result<(UnixListener, PathBuf)> {
-    let mut last_err = io::Error::other("no socket name tried");
+    let private = private_dir(dir)?;
+    let path = private.join(format!("plugin{}", socket_suffix(0)));
+    let bound = UnixListener::bind(&path).and_then(|listener| {
+        set_mode(&path, 0o600)?;
+        Ok(listener)
+    });
+    match bound {
+        Ok(listener) => Ok((listener, path)),
+        Err(err) => {
+            remove_socket(&path);
+            Err(err)
+        }
+    }
+}
+
+/// Creates `dir/hwsnap-plugin-<random>` with mode 0700, retrying on a name
+/// already taken.
+fn private_dir(dir: &Path) -> io::Result<PathBuf> {
+    let mut last_err = io::Error::other("no directory name tried");
     for attempt in 0..16_u32 {
-        let path = dir.join(format!("plugin{}", socket_suffix(attempt)));
-        match UnixListener::bind(&path) {
-            Ok(listener) => return Ok((listener, path)),
-            Err(err) if err.kind() == io::ErrorKind::AddrInUse => last_err = err,
+        let path = dir.join(format!("{SOCKET_DIR_PREFIX}{:010}", socket_suffix(attempt)));
+        let mut builder = std::fs::DirBuilder::new();
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        match builder.create(&path) {
+            // The umask can only take bits away; set it exactly anyway.
+            Ok(()) => return set_mode(&path, 0o700).map(|()| path),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => last_err = err,
             Err(err) => return Err(err),
         }
     }
     Err(last_err)
+}
+
+fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 fn socket_suffix(attempt: u32) -> u64 {
@@ -310,8 +359,13 @@ pub fn incoming(
 mod tests {
     use super::*;
 
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
     #[tokio::test]
-    async fn unix_socket_is_named_plugin_and_guard_removes_it() {
+    async fn unix_socket_is_private_named_plugin_and_guard_removes_it() {
         let dir = tempfile::tempdir().unwrap();
         let (listener, addr) = bind(dir.path(), DEFAULT_PORT_RANGE).unwrap();
         let ListenAddr::Unix(path) = addr else {
@@ -322,9 +376,42 @@ mod tests {
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         assert!(name.starts_with("plugin"), "{name}");
         assert!(name[6..].chars().all(|c| c.is_ascii_digit()), "{name}");
-        assert!(path.exists());
+        let private = path.parent().unwrap();
+        assert_eq!(private.parent(), Some(dir.path()));
+        assert_eq!(mode(private), 0o700, "the socket's directory is private");
+        assert_eq!(mode(&path), 0o600, "the socket is private");
+        {
+            use std::os::unix::fs::FileTypeExt;
+            assert!(std::fs::metadata(&path).unwrap().file_type().is_socket());
+        }
+        // It still accepts its owner.
+        let _client = tokio::net::UnixStream::connect(&path).await.unwrap();
         drop(SocketGuard::new(Some(path.clone())));
         assert!(!path.exists());
+        assert!(!private.exists(), "the private directory goes too");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn each_socket_gets_its_own_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_a, a) = bind_unix(dir.path()).unwrap();
+        let (_b, b) = bind_unix(dir.path()).unwrap();
+        assert_ne!(a.parent(), b.parent());
+        remove_socket(&a);
+        assert!(b.exists(), "removing one leaves the other");
+        remove_socket(&b);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn removing_a_socket_outside_a_private_directory_keeps_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plugin1");
+        std::fs::write(&file, b"").unwrap();
+        remove_socket(&file);
+        assert!(!file.exists());
+        assert!(dir.path().exists());
     }
 
     #[tokio::test]

@@ -65,6 +65,8 @@ struct PluginEnv {
     cookie: Option<String>,
     protocol_versions: Option<String>,
     client_cert: Option<String>,
+    /// `TF_DISABLE_PLUGIN_TLS` was set (then `client_cert` is `None`).
+    tls_disabled: bool,
     ports: (u16, u16),
     tmp_dir: PathBuf,
 }
@@ -72,7 +74,8 @@ struct PluginEnv {
 impl PluginEnv {
     fn from_process() -> Self {
         let var = |k: &str| std::env::var(k).ok();
-        let client_cert = if var("TF_DISABLE_PLUGIN_TLS").is_some_and(|v| !v.is_empty()) {
+        let tls_disabled = var("TF_DISABLE_PLUGIN_TLS").is_some_and(|v| !v.is_empty());
+        let client_cert = if tls_disabled {
             None
         } else {
             var("PLUGIN_CLIENT_CERT").filter(|v| !v.trim().is_empty())
@@ -81,6 +84,7 @@ impl PluginEnv {
             cookie: var(handshake::MAGIC_COOKIE_KEY),
             protocol_versions: var("PLUGIN_PROTOCOL_VERSIONS"),
             client_cert,
+            tls_disabled,
             ports: listener::port_range(
                 var("PLUGIN_MIN_PORT").as_deref(),
                 var("PLUGIN_MAX_PORT").as_deref(),
@@ -200,6 +204,9 @@ where
         }
         _ => None,
     };
+    if tls.is_none() && !opts.debug {
+        warn_plaintext(env.tls_disabled);
+    }
 
     let (listener, addr) = listener::bind(&env.tmp_dir, env.ports).map_err(ServeError::Listen)?;
     let socket_path = match &addr {
@@ -261,6 +268,23 @@ where
     );
     router.serve_with_incoming(incoming).await?;
     Ok(())
+}
+
+/// Serving without TLS is allowed (old Terraform, or a user's choice) but
+/// worth a WARN, which the default log level shows: then anything that can
+/// reach the socket can call the provider with its credentials.
+fn warn_plaintext(tls_disabled: bool) {
+    if tls_disabled {
+        tracing::warn!(
+            "serving without TLS because TF_DISABLE_PLUGIN_TLS is set; \
+             any local process that can reach the plugin socket can call the provider"
+        );
+    } else {
+        tracing::warn!(
+            "serving without TLS because Terraform sent no client certificate (PLUGIN_CLIENT_CERT); \
+             any local process that can reach the plugin socket can call the provider"
+        );
+    }
 }
 
 /// What `Shutdown` does: in normal mode remove the socket and exit the

@@ -79,6 +79,7 @@ fn main() -> ExitCode {
         missing_cookie_exits_1,
         protocol_without_6_exits_1,
         mtls_client_reaches_health_and_provider,
+        socket_is_private_to_its_user,
         other_client_cert_refused_at_tls,
         no_client_cert_refused_at_tls,
         expired_client_cert_refused_at_tls,
@@ -421,6 +422,37 @@ fn mtls_client_reaches_health_and_provider() {
             .unwrap_err();
         assert_eq!(unimplemented.code(), tonic::Code::Unimplemented);
     });
+    assert!(
+        !plugin.stderr().contains("serving without TLS"),
+        "{}",
+        plugin.stderr()
+    );
+}
+
+/// Mode bits of `path`.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn socket_is_private_to_its_user() {
+    let id = terraform_client_identity();
+    let plugin = Plugin::start(Some(&id.pem), &[]);
+    let hs = plugin.handshake();
+    assert_eq!(hs.network, "unix");
+    let dir = hs.address.parent().unwrap();
+    assert_eq!(dir.parent(), Some(plugin.tmp_dir()), "inside TMPDIR");
+    assert_eq!(mode(dir), 0o700, "socket directory {}", dir.display());
+    assert_eq!(mode(&hs.address), 0o600, "socket {}", hs.address.display());
+}
+
+/// Waits (briefly) for `needle` on the plugin's stderr.
+fn wait_for_stderr(plugin: &Plugin, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !plugin.stderr().contains(needle) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    plugin.stderr()
 }
 
 fn other_client_cert_refused_at_tls() {
@@ -677,6 +709,21 @@ fn plaintext_without_client_cert() {
     let plugin = Plugin::start(None, &[]);
     let hs = plugin.handshake();
     assert!(hs.cert.is_none(), "line: {:?}", plugin.line);
+    // At the default level (warnings only), in hclog JSON, naming the cause.
+    let stderr = wait_for_stderr(&plugin, "serving without TLS");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("serving without TLS"))
+        .unwrap_or_else(|| panic!("no plaintext warning in {stderr:?}"));
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["@level"], "warn", "{line}");
+    assert!(
+        v["@message"]
+            .as_str()
+            .unwrap()
+            .contains("Terraform sent no client certificate"),
+        "{line}"
+    );
     runtime().block_on(async {
         let ch = channel(hs.address.clone(), None).await;
         assert_eq!(health(ch).await.unwrap(), ServingStatus::Serving as i32);
@@ -728,9 +775,11 @@ fn disable_plugin_tls_serves_plaintext() {
         .env("PLUGIN_CLIENT_CERT", &id.pem)
         .env("TF_DISABLE_PLUGIN_TLS", "1")
         .env("TMPDIR", tmp.path())
+        .env_remove("TF_LOG")
+        .env_remove("TF_LOG_PROVIDER")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -739,7 +788,18 @@ fn disable_plugin_tls_serves_plaintext() {
         .unwrap();
     let _ = child.kill();
     let _ = child.wait();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert_eq!(line.trim_end().split('|').count(), 5, "line: {line:?}");
+    assert!(
+        stderr.contains(r#""@level":"warn""#) && stderr.contains("TF_DISABLE_PLUGIN_TLS is set"),
+        "{stderr}"
+    );
 }
 
 fn version_help_and_unknown_arguments() {
