@@ -198,41 +198,17 @@ mod tests {
         .await
         .unwrap();
         let addr = running.local_addr;
-        let fault = r#"{"path":"/snapshots$","method":"POST","kind":"drop_after","count":1}"#;
-        let post = format!(
-            "POST /_emulator/faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{fault}",
-            fault.len()
-        );
-        assert!(raw(addr, &post).await.starts_with("HTTP/1.1 200"));
-
+        install(
+            addr,
+            r#"{"path":"/snapshots$","method":"POST","kind":"drop_after","count":1}"#,
+        )
+        .await;
         let path = format!("/v1.0/{}/snapshots", crate::testutil::PID);
         let body = format!(
             r#"{{"snapshot":{{"name":"lost-answer","cluster_id":"{}"}}}}"#,
             running.dws_clusters[0]
         );
-        let host = addr.to_string();
-        let headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
-        let req = hwsnap_sign::Request {
-            method: "POST",
-            host: &host,
-            path: &path,
-            query: &[],
-            headers: &headers,
-            body: body.as_bytes(),
-        };
-        let mut text = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-            body.len()
-        );
-        for (n, v) in hwsnap_sign::sign(
-            &req,
-            &crate::testutil::creds(),
-            time::OffsetDateTime::now_utc(),
-        ) {
-            text.push_str(&format!("{n}: {v}\r\n"));
-        }
-        text.push_str("\r\n");
-        text.push_str(&body);
+        let text = signed_text(addr, "POST", &path, &body);
         assert_eq!(raw(addr, &text).await, "", "no answer at all");
         let snapshots = running.state.lock().snapshots.clone();
         assert_eq!(snapshots.len(), 1);
