@@ -9,7 +9,7 @@
 //! Import ID: `<cluster_id>/<snapshot_id>`. Identity: `{ cluster_id, id }`.
 
 use async_trait::async_trait;
-use hwsnap_cloud::{Client, CreateCssSnapshot, CssSnapshot as CloudSnapshot, CssStatus};
+use hwsnap_cloud::{Client, CreateCssSnapshot, CssSnapshot as CloudSnapshot, CssStatus, Scope};
 use hwsnap_cty::{Number, Type, Value};
 use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
 use hwsnap_framework::timeouts;
@@ -174,6 +174,7 @@ impl Resource<Client> for CssIndexSnapshot {
     }
 
     async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
+        let scope = &Scope::new(ctx.cancel.clone());
         let args = Args::from_value(&req.planned);
         let css = ctx.data.css();
         let request = CreateCssSnapshot {
@@ -191,9 +192,9 @@ impl Resource<Client> for CssIndexSnapshot {
                 cluster_id,
                 timeout: timeouts::get(&req.planned, CREATE),
             },
-            || css.create_snapshot(cluster_id, &request, ctx.cancel),
+            || css.create_snapshot(cluster_id, &request, scope),
             |id| async move {
-                let s = css.find_snapshot(cluster_id, &id, ctx.cancel).await?;
+                let s = css.find_snapshot(cluster_id, &id, scope).await?;
                 match s.status {
                     CssStatus::Completed => Ok(Poll::Ready(s)),
                     CssStatus::Building => Ok(Poll::Pending(s.status.as_str().to_string())),
@@ -208,16 +209,12 @@ impl Resource<Client> for CssIndexSnapshot {
     }
 
     async fn read(&self, ctx: &Ctx<'_, Client>, req: ReadRequest, resp: &mut ReadResponse) {
+        let scope = &Scope::new(ctx.cancel.clone());
         let (Some(cluster_id), Some(id)) = (text(&req.state, "cluster_id"), text(&req.state, "id"))
         else {
             return resp.gone("The CSS index snapshot");
         };
-        match ctx
-            .data
-            .css()
-            .find_snapshot(&cluster_id, &id, ctx.cancel)
-            .await
-        {
+        match ctx.data.css().find_snapshot(&cluster_id, &id, scope).await {
             Ok(s) => write_state(&mut resp.state, &cluster_id, &s),
             Err(e) if e.is_not_found() => resp.gone(&format!("CSS index snapshot {id}")),
             Err(e) => resp.diagnostics.push(cloud_diagnostic(
@@ -228,6 +225,7 @@ impl Resource<Client> for CssIndexSnapshot {
     }
 
     async fn delete(&self, ctx: &Ctx<'_, Client>, req: DeleteRequest, resp: &mut DeleteResponse) {
+        let scope = &Scope::new(ctx.cancel.clone());
         let (Some(cluster_id), Some(id)) = (text(&req.prior, "cluster_id"), text(&req.prior, "id"))
         else {
             return;
@@ -237,9 +235,9 @@ impl Resource<Client> for CssIndexSnapshot {
             &format!("CSS index snapshot {id}"),
             ctx.cancel,
             timeouts::get(&req.prior, DELETE),
-            || css.delete_snapshot(&cluster_id, &id, ctx.cancel),
+            || css.delete_snapshot(&cluster_id, &id, scope),
             || async {
-                let s = css.find_snapshot(&cluster_id, &id, ctx.cancel).await?;
+                let s = css.find_snapshot(&cluster_id, &id, scope).await?;
                 Ok(Some(s.status.as_str().to_string()))
             },
         )

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::scope::Scope;
 use tokio::sync::{OnceCell, OwnedMutexGuard};
-use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::css::Css;
@@ -72,11 +72,11 @@ impl Client {
 
     /// The configured project id, or the one IAM gives for the region,
     /// looked up once and cached.
-    pub async fn project_id(&self, cancel: &CancellationToken) -> Result<String, Error> {
+    pub async fn project_id(&self, scope: &Scope) -> Result<String, Error> {
         let inner = &self.inner;
         inner
             .project_id
-            .get_or_try_init(|| iam::resolve_project_id(&inner.transport, &inner.region, cancel))
+            .get_or_try_init(|| iam::resolve_project_id(&inner.transport, &inner.region, scope))
             .await
             .cloned()
     }
@@ -123,6 +123,8 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use tokio_util::sync::CancellationToken;
+
     use std::time::Duration;
 
     use super::*;
@@ -136,7 +138,10 @@ mod tests {
     #[tokio::test]
     async fn configured_project_id_needs_no_request() -> Result<(), Error> {
         let c = client()?;
-        assert_eq!(c.project_id(&CancellationToken::new()).await?, "p-1");
+        assert_eq!(
+            c.project_id(&Scope::new(CancellationToken::new())).await?,
+            "p-1"
+        );
         Ok(())
     }
 

@@ -2,10 +2,10 @@
 //! and the typed [`CssSnapshot`] answer. CSS has no show-by-id call: a read
 //! is a list of the cluster's snapshots and a search for the id.
 
+use crate::scope::Scope;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 use crate::endpoint::Service;
@@ -133,9 +133,9 @@ impl Css<'_> {
         &self,
         cluster_id: &str,
         req: &CreateCssSnapshot,
-        cancel: &CancellationToken,
+        scope: &Scope,
     ) -> Result<Created, Error> {
-        let project = self.client.project_id(cancel).await?;
+        let project = self.client.project_id(scope).await?;
         let op = Operation::new(
             OpKind::Create,
             format!("create CSS snapshot {:?} on cluster {cluster_id}", req.name),
@@ -161,11 +161,11 @@ impl Css<'_> {
             .transport()
             .create(
                 &call,
-                cancel,
+                scope,
                 req.description.as_deref(),
                 |created: CreatedEnvelope| created.backup.id,
                 || async {
-                    let all = self.list_snapshots(cluster_id, cancel).await?;
+                    let all = self.list_snapshots(cluster_id, scope).await?;
                     Ok(all
                         .into_iter()
                         .find(|s| s.name == req.name)
@@ -183,9 +183,9 @@ impl Css<'_> {
     pub async fn list_snapshots(
         &self,
         cluster_id: &str,
-        cancel: &CancellationToken,
+        scope: &Scope,
     ) -> Result<Vec<CssSnapshot>, Error> {
-        let project = self.client.project_id(cancel).await?;
+        let project = self.client.project_id(scope).await?;
         let op = Operation::new(
             OpKind::List,
             format!("list CSS snapshots of cluster {cluster_id}"),
@@ -199,7 +199,7 @@ impl Css<'_> {
             query: Vec::new(),
             body: None,
         };
-        let envelope: ListEnvelope = self.client.transport().execute_json(&call, cancel).await?;
+        let envelope: ListEnvelope = self.client.transport().execute_json(&call, scope).await?;
         Ok(envelope.backups.unwrap_or_default())
     }
 
@@ -209,9 +209,9 @@ impl Css<'_> {
         &self,
         cluster_id: &str,
         id: &str,
-        cancel: &CancellationToken,
+        scope: &Scope,
     ) -> Result<CssSnapshot, Error> {
-        let all = match self.list_snapshots(cluster_id, cancel).await {
+        let all = match self.list_snapshots(cluster_id, scope).await {
             Err(Error::NotFound {
                 what,
                 code,
@@ -239,9 +239,9 @@ impl Css<'_> {
         &self,
         cluster_id: &str,
         id: &str,
-        cancel: &CancellationToken,
+        scope: &Scope,
     ) -> Result<(), Error> {
-        let project = self.client.project_id(cancel).await?;
+        let project = self.client.project_id(scope).await?;
         let op = Operation::new(
             OpKind::Delete,
             format!("delete CSS snapshot {id} on cluster {cluster_id}"),
@@ -262,7 +262,7 @@ impl Css<'_> {
             query: Vec::new(),
             body: None,
         };
-        self.client.transport().execute(&call, cancel).await?;
+        self.client.transport().execute(&call, scope).await?;
         Ok(())
     }
 }

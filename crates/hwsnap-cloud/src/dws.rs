@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 
+use crate::scope::Scope;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 use crate::endpoint::Service;
@@ -158,9 +158,9 @@ impl Dws<'_> {
     pub async fn create_snapshot(
         &self,
         req: &CreateDwsSnapshot,
-        cancel: &CancellationToken,
+        scope: &Scope,
     ) -> Result<Created, Error> {
-        let project = self.client.project_id(cancel).await?;
+        let project = self.client.project_id(scope).await?;
         let op = Operation::new(
             OpKind::Create,
             format!(
@@ -191,11 +191,11 @@ impl Dws<'_> {
             .transport()
             .create(
                 &call,
-                cancel,
+                scope,
                 req.description.as_deref(),
                 |created: CreatedEnvelope| created.snapshot.id,
                 || async {
-                    let all = self.list_cluster_snapshots(&req.cluster_id, cancel).await?;
+                    let all = self.list_cluster_snapshots(&req.cluster_id, scope).await?;
                     Ok(all
                         .into_iter()
                         .find(|s| s.name.eq_ignore_ascii_case(&req.name))
@@ -209,12 +209,8 @@ impl Dws<'_> {
     }
 
     /// Shows one snapshot; a missing one is [`Error::NotFound`].
-    pub async fn show_snapshot(
-        &self,
-        id: &str,
-        cancel: &CancellationToken,
-    ) -> Result<DwsSnapshot, Error> {
-        let project = self.client.project_id(cancel).await?;
+    pub async fn show_snapshot(&self, id: &str, scope: &Scope) -> Result<DwsSnapshot, Error> {
+        let project = self.client.project_id(scope).await?;
         let op = Operation::new(
             OpKind::Read,
             format!("read DWS snapshot {id}"),
@@ -228,17 +224,13 @@ impl Dws<'_> {
             query: Vec::new(),
             body: None,
         };
-        let envelope: SnapshotEnvelope =
-            self.client.transport().execute_json(&call, cancel).await?;
+        let envelope: SnapshotEnvelope = self.client.transport().execute_json(&call, scope).await?;
         Ok(envelope.snapshot)
     }
 
     /// Lists every snapshot in the project.
-    pub async fn list_snapshots(
-        &self,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<DwsSnapshot>, Error> {
-        let project = self.client.project_id(cancel).await?;
+    pub async fn list_snapshots(&self, scope: &Scope) -> Result<Vec<DwsSnapshot>, Error> {
+        let project = self.client.project_id(scope).await?;
         let op = Operation::new(
             OpKind::List,
             "list DWS snapshots".to_owned(),
@@ -252,7 +244,7 @@ impl Dws<'_> {
             query: Vec::new(),
             body: None,
         };
-        let envelope: ListEnvelope = self.client.transport().execute_json(&call, cancel).await?;
+        let envelope: ListEnvelope = self.client.transport().execute_json(&call, scope).await?;
         Ok(envelope.snapshots.unwrap_or_default())
     }
 
@@ -261,9 +253,9 @@ impl Dws<'_> {
     pub async fn list_cluster_snapshots(
         &self,
         cluster_id: &str,
-        cancel: &CancellationToken,
+        scope: &Scope,
     ) -> Result<Vec<DwsSnapshot>, Error> {
-        let project = self.client.project_id(cancel).await?;
+        let project = self.client.project_id(scope).await?;
         let op = Operation::new(
             OpKind::List,
             format!("list DWS snapshots of cluster {cluster_id}"),
@@ -283,7 +275,7 @@ impl Dws<'_> {
                 ],
                 body: None,
             };
-            let page: ListEnvelope = self.client.transport().execute_json(&call, cancel).await?;
+            let page: ListEnvelope = self.client.transport().execute_json(&call, scope).await?;
             let items = page.snapshots.unwrap_or_default();
             let received = items.len();
             let before = out.len();
@@ -302,8 +294,8 @@ impl Dws<'_> {
 
     /// Deletes a snapshot; a missing one is [`Error::NotFound`] (unless an
     /// earlier attempt of this call may have deleted it).
-    pub async fn delete_snapshot(&self, id: &str, cancel: &CancellationToken) -> Result<(), Error> {
-        let project = self.client.project_id(cancel).await?;
+    pub async fn delete_snapshot(&self, id: &str, scope: &Scope) -> Result<(), Error> {
+        let project = self.client.project_id(scope).await?;
         let op = Operation::new(
             OpKind::Delete,
             format!("delete DWS snapshot {id}"),
@@ -317,7 +309,7 @@ impl Dws<'_> {
             query: Vec::new(),
             body: None,
         };
-        self.client.transport().execute(&call, cancel).await?;
+        self.client.transport().execute(&call, scope).await?;
         Ok(())
     }
 }

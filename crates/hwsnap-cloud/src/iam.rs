@@ -1,8 +1,8 @@
 //! IAM: resolving the project id of a region (`GET /v3/projects?name=`).
 
+use crate::scope::Scope;
 use reqwest::Method;
 use serde::Deserialize;
-use tokio_util::sync::CancellationToken;
 
 use crate::endpoint::Service;
 use crate::error::{Error, OpKind, Operation};
@@ -33,7 +33,7 @@ struct ProjectsEnvelope {
 pub(crate) async fn resolve_project_id(
     transport: &Transport,
     region: &str,
-    cancel: &CancellationToken,
+    scope: &Scope,
 ) -> Result<String, Error> {
     let op = Operation::new(
         OpKind::List,
@@ -48,7 +48,7 @@ pub(crate) async fn resolve_project_id(
         query: vec![("name".to_owned(), region.to_owned())],
         body: None,
     };
-    let envelope: ProjectsEnvelope = transport.execute_json(&call, cancel).await?;
+    let envelope: ProjectsEnvelope = transport.execute_json(&call, scope).await?;
     pick_project(envelope.projects.unwrap_or_default(), region)
 }
 

@@ -19,12 +19,11 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), hwsnap_cloud::Error> {
-//! use hwsnap_cloud::{Client, Config, CreateDwsSnapshot};
-//! use tokio_util::sync::CancellationToken;
+//! use hwsnap_cloud::{CancellationToken, Client, Config, CreateDwsSnapshot, Credentials, Scope};
 //!
-//! let creds = hwsnap_sign::Credentials::new("AK", "SK");
+//! let creds = Credentials::new("AK", "SK");
 //! let client = Client::new(Config::new("ap-southeast-1", creds))?;
-//! let cancel = CancellationToken::new();
+//! let scope = Scope::new(CancellationToken::new());
 //! let _guard = client.lock_cluster("44b277eb-39be-4921-be31-3d61b43651d7").await;
 //! let created = client
 //!     .dws()
@@ -34,10 +33,10 @@
 //!             cluster_id: "44b277eb-39be-4921-be31-3d61b43651d7".into(),
 //!             description: None,
 //!         },
-//!         &cancel,
+//!         &scope,
 //!     )
 //!     .await?;
-//! let snapshot = client.dws().show_snapshot(&created.id, &cancel).await?;
+//! let snapshot = client.dws().show_snapshot(&created.id, &scope).await?;
 //! println!("{} is {}", snapshot.id, snapshot.status.as_str());
 //! # Ok(()) }
 //! ```
@@ -50,6 +49,7 @@ pub mod endpoint;
 pub mod error;
 pub mod iam;
 pub mod retry;
+pub mod scope;
 mod transport;
 pub mod wire;
 
@@ -59,6 +59,8 @@ pub use css::{CreateCssSnapshot, Css, CssSnapshot, CssStatus};
 pub use dws::{CreateDwsSnapshot, Datastore, Dws, DwsSnapshot, DwsSnapshotType, DwsStatus};
 pub use endpoint::{Service, default_endpoint, normalize_endpoint};
 pub use error::Error;
+pub use hwsnap_sign::Credentials;
 pub use retry::{Created, RetryTiming};
+pub use scope::Scope;
 pub use tokio_util::sync::CancellationToken;
 pub use transport::JSON_CONTENT_TYPE;

@@ -6,8 +6,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use crate::scope::Scope;
 use rand::Rng;
-use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
 
@@ -121,11 +121,11 @@ pub(crate) struct RetryPolicy {
     pub timing: RetryTiming,
 }
 
-/// Sleeps `wait` unless `cancel` fires first.
-pub(crate) async fn sleep(wait: Duration, cancel: &CancellationToken) -> Result<(), Error> {
+/// Sleeps `wait` unless `scope` fires first.
+pub(crate) async fn sleep(wait: Duration, scope: &Scope) -> Result<(), Error> {
     tokio::select! {
         biased;
-        () = cancel.cancelled() => Err(Error::Cancelled),
+        () = scope.cancel().cancelled() => Err(Error::Cancelled),
         () = tokio::time::sleep(wait) => Ok(()),
     }
 }
@@ -133,7 +133,7 @@ pub(crate) async fn sleep(wait: Duration, cancel: &CancellationToken) -> Result<
 /// Runs an idempotent call, retrying retryable failures.
 pub(crate) async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
-    cancel: &CancellationToken,
+    scope: &Scope,
     mut call: F,
 ) -> Result<T, Error>
 where
@@ -142,22 +142,14 @@ where
 {
     let mut attempt = 0;
     loop {
-        if cancel.is_cancelled() {
+        if scope.cancel().is_cancelled() {
             return Err(Error::Cancelled);
         }
         let err = match call(attempt).await {
             Ok(value) => return Ok(value),
             Err(err) => err,
         };
-        back_off(
-            policy,
-            cancel,
-            attempt,
-            verdict(&err).retry,
-            err,
-            "retrying",
-        )
-        .await?;
+        back_off(policy, scope, attempt, verdict(&err).retry, err, "retrying").await?;
         attempt += 1;
     }
 }
@@ -167,7 +159,7 @@ where
 /// (cancellable) before the caller tries again.
 async fn back_off(
     policy: &RetryPolicy,
-    cancel: &CancellationToken,
+    scope: &Scope,
     attempt: u32,
     retry: bool,
     err: Error,
@@ -178,7 +170,7 @@ async fn back_off(
     }
     let wait = policy.timing.delay(attempt, &err);
     tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "{what}");
-    sleep(wait, cancel).await
+    sleep(wait, scope).await
 }
 
 /// The answer to a create: the snapshot's id, and whether it was found
@@ -212,7 +204,7 @@ fn same_description(a: Option<&str>, b: Option<&str>) -> bool {
 /// - other retryable failures (429, busy, connection refused) → retry.
 pub(crate) async fn create_with_adoption<C, CF, L, LF>(
     policy: &RetryPolicy,
-    cancel: &CancellationToken,
+    scope: &Scope,
     operation: &str,
     description: Option<&str>,
     mut create: C,
@@ -242,7 +234,7 @@ where
     };
     let mut attempt = 0;
     loop {
-        if cancel.is_cancelled() {
+        if scope.cancel().is_cancelled() {
             return Err(Error::Cancelled);
         }
         let err = match create(attempt).await {
@@ -270,13 +262,15 @@ where
                 }
             }
         }
-        back_off(policy, cancel, attempt, v.retry, err, "retrying create").await?;
+        back_off(policy, scope, attempt, v.retry, err, "retrying create").await?;
         attempt += 1;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tokio_util::sync::CancellationToken;
+
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -425,28 +419,35 @@ mod tests {
     async fn retries_until_success_and_gives_up_after_max() {
         let calls = Arc::new(AtomicU32::new(0));
         let c = calls.clone();
-        let out = with_retries(&policy(3), &CancellationToken::new(), move |_| {
-            let c = c.clone();
-            async move {
-                if c.fetch_add(1, Ordering::SeqCst) < 2 {
-                    Err(api(502))
-                } else {
-                    Ok(7)
+        let out = with_retries(
+            &policy(3),
+            &Scope::new(CancellationToken::new()),
+            move |_| {
+                let c = c.clone();
+                async move {
+                    if c.fetch_add(1, Ordering::SeqCst) < 2 {
+                        Err(api(502))
+                    } else {
+                        Ok(7)
+                    }
                 }
-            }
-        })
+            },
+        )
         .await;
         assert_eq!(out, Ok(7));
         assert_eq!(calls.load(Ordering::SeqCst), 3);
 
         let calls = Arc::new(AtomicU32::new(0));
         let c = calls.clone();
-        let out: Result<(), Error> =
-            with_retries(&policy(2), &CancellationToken::new(), move |_| {
+        let out: Result<(), Error> = with_retries(
+            &policy(2),
+            &Scope::new(CancellationToken::new()),
+            move |_| {
                 c.fetch_add(1, Ordering::SeqCst);
                 async { Err(api(503)) }
-            })
-            .await;
+            },
+        )
+        .await;
         assert!(matches!(out, Err(Error::Api { status: 503, .. })));
         assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
@@ -455,8 +456,10 @@ mod tests {
     async fn auth_failure_is_never_retried() {
         let calls = Arc::new(AtomicU32::new(0));
         let c = calls.clone();
-        let out: Result<(), Error> =
-            with_retries(&policy(5), &CancellationToken::new(), move |_| {
+        let out: Result<(), Error> = with_retries(
+            &policy(5),
+            &Scope::new(CancellationToken::new()),
+            move |_| {
                 c.fetch_add(1, Ordering::SeqCst);
                 async {
                     Err(Error::Auth {
@@ -467,8 +470,9 @@ mod tests {
                         request_id: None,
                     })
                 }
-            })
-            .await;
+            },
+        )
+        .await;
         assert!(matches!(out, Err(Error::Auth { .. })));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
@@ -491,8 +495,10 @@ mod tests {
         });
         let started = std::time::Instant::now();
         // Full jitter may pick a tiny wait; keep failing so a long wait comes.
-        let out: Result<(), Error> =
-            with_retries(&slow, &cancel, |_| async { Err(api(503)) }).await;
+        let out: Result<(), Error> = with_retries(&slow, &Scope::new(cancel.clone()), |_| async {
+            Err(api(503))
+        })
+        .await;
         assert!(matches!(
             out,
             Err(Error::Cancelled) | Err(Error::Api { .. })
@@ -511,7 +517,7 @@ mod tests {
         let (c, l) = (creates.clone(), lookups.clone());
         let out = create_with_adoption(
             &policy(3),
-            &CancellationToken::new(),
+            &Scope::new(CancellationToken::new()),
             "create snapshot",
             description,
             move |_| {

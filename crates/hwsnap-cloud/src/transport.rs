@@ -7,10 +7,10 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::scope::Scope;
 use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::endpoint::{Service, default_endpoint, parse_endpoint};
@@ -123,14 +123,10 @@ impl Transport {
     }
 
     /// One attempt: sign, send, read the whole answer, classify failures.
-    pub(crate) async fn attempt(
-        &self,
-        call: &Call<'_>,
-        cancel: &CancellationToken,
-    ) -> Result<Reply, Error> {
+    pub(crate) async fn attempt(&self, call: &Call<'_>, scope: &Scope) -> Result<Reply, Error> {
         tokio::select! {
             biased;
-            () = cancel.cancelled() => Err(Error::Cancelled),
+            () = scope.cancel().cancelled() => Err(Error::Cancelled),
             out = self.attempt_uncancelled(call) => out,
         }
     }
@@ -256,15 +252,11 @@ impl Transport {
 
     /// [`Transport::attempt`] under the retry policy. A delete whose earlier
     /// attempt may have worked treats a later "not found" as done.
-    pub(crate) async fn execute(
-        &self,
-        call: &Call<'_>,
-        cancel: &CancellationToken,
-    ) -> Result<Reply, Error> {
+    pub(crate) async fn execute(&self, call: &Call<'_>, scope: &Scope) -> Result<Reply, Error> {
         let earlier_ambiguous = AtomicBool::new(false);
         let flag = &earlier_ambiguous;
-        with_retries(&self.policy, cancel, |_| async move {
-            match self.attempt(call, cancel).await {
+        with_retries(&self.policy, scope, |_| async move {
+            match self.attempt(call, scope).await {
                 Err(Error::NotFound { request_id, .. })
                     if call.op.kind == OpKind::Delete && flag.load(Ordering::Relaxed) =>
                 {
@@ -287,9 +279,9 @@ impl Transport {
     pub(crate) async fn execute_json<T: DeserializeOwned>(
         &self,
         call: &Call<'_>,
-        cancel: &CancellationToken,
+        scope: &Scope,
     ) -> Result<T, Error> {
-        let reply = self.execute(call, cancel).await?;
+        let reply = self.execute(call, scope).await?;
         decode(call.op, &reply)
     }
 
@@ -300,7 +292,7 @@ impl Transport {
     pub(crate) async fn create<E, L, LF>(
         &self,
         call: &Call<'_>,
-        cancel: &CancellationToken,
+        scope: &Scope,
         description: Option<&str>,
         id_of: fn(E) -> String,
         lookup: L,
@@ -312,11 +304,11 @@ impl Transport {
     {
         create_with_adoption(
             &self.policy,
-            cancel,
+            scope,
             &call.op.description,
             description,
             |_| async move {
-                let reply = self.attempt(call, cancel).await?;
+                let reply = self.attempt(call, scope).await?;
                 Ok(id_of(decode(call.op, &reply)?))
             },
             lookup,
@@ -405,6 +397,8 @@ fn transport_error(op: &Operation, e: &reqwest::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use tokio_util::sync::CancellationToken;
+
     use super::*;
 
     fn config() -> Config {
@@ -491,7 +485,10 @@ mod tests {
             query: Vec::new(),
             body: None,
         };
-        let err = t.attempt(&call, &CancellationToken::new()).await.err();
+        let err = t
+            .attempt(&call, &Scope::new(CancellationToken::new()))
+            .await
+            .err();
         assert!(
             matches!(
                 err,

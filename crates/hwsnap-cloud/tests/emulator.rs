@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use hwsnap_cloud::{
     CancellationToken, Client, Config, CreateCssSnapshot, CreateDwsSnapshot, CssStatus, DwsStatus,
-    Endpoints, Error, RetryTiming,
+    Endpoints, Error, RetryTiming, Scope,
 };
 use serde_json::{Value, json};
 
@@ -147,10 +147,10 @@ fn faults_of(requests: &[Value]) -> Vec<Option<String>> {
 async fn iam_resolves_project_once() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    assert_eq!(client.project_id(&cancel).await?, PROJECT);
-    assert_eq!(client.clone().project_id(&cancel).await?, PROJECT);
-    client.dws().list_snapshots(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    assert_eq!(client.project_id(&scope).await?, PROJECT);
+    assert_eq!(client.clone().project_id(&scope).await?, PROJECT);
+    client.dws().list_snapshots(&scope).await?;
     let log = env.requests().await?;
     let iam: Vec<_> = log.iter().filter(|r| r["service"] == "iam").collect();
     assert_eq!(iam.len(), 1, "{log:?}");
@@ -165,7 +165,10 @@ async fn wrong_region_is_a_config_error() -> TestResult {
     let mut config = env.config(AK, SK);
     config.region = "xx-nowhere-1".to_owned();
     let client = Client::new(config)?;
-    let err = client.project_id(&CancellationToken::new()).await.err();
+    let err = client
+        .project_id(&Scope::new(CancellationToken::new()))
+        .await
+        .err();
     assert!(
         matches!(err, Some(Error::Config { ref field, .. }) if field == "region"),
         "{err:?}"
@@ -177,15 +180,15 @@ async fn wrong_region_is_a_config_error() -> TestResult {
 async fn dws_happy_path() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let _guard = client.lock_cluster(&env.dws_cluster).await;
     let created = client
         .dws()
-        .create_snapshot(&dws_req(&env, "nightly-1", Some("first")), &cancel)
+        .create_snapshot(&dws_req(&env, "nightly-1", Some("first")), &scope)
         .await?;
     assert!(!created.adopted);
 
-    let shown = client.dws().show_snapshot(&created.id, &cancel).await?;
+    let shown = client.dws().show_snapshot(&created.id, &scope).await?;
     assert_eq!(shown.id, created.id);
     assert_eq!(shown.name, "nightly-1");
     assert_eq!(shown.description.as_deref(), Some("first"));
@@ -197,21 +200,21 @@ async fn dws_happy_path() -> TestResult {
     );
     assert!(shown.started.is_some());
 
-    let all = client.dws().list_snapshots(&cancel).await?;
+    let all = client.dws().list_snapshots(&scope).await?;
     assert!(all.iter().any(|s| s.id == created.id));
     let mine = client
         .dws()
-        .list_cluster_snapshots(&env.dws_cluster, &cancel)
+        .list_cluster_snapshots(&env.dws_cluster, &scope)
         .await?;
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].id, created.id);
 
-    client.dws().delete_snapshot(&created.id, &cancel).await?;
-    let gone = client.dws().show_snapshot(&created.id, &cancel).await.err();
+    client.dws().delete_snapshot(&created.id, &scope).await?;
+    let gone = client.dws().show_snapshot(&created.id, &scope).await.err();
     assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
     let again = client
         .dws()
-        .delete_snapshot(&created.id, &cancel)
+        .delete_snapshot(&created.id, &scope)
         .await
         .err();
     assert!(again.as_ref().is_some_and(Error::is_not_found), "{again:?}");
@@ -223,16 +226,16 @@ async fn dws_happy_path() -> TestResult {
 async fn dws_missing_things_are_not_found() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let err = client
         .dws()
-        .show_snapshot("7d3bc8f4-0000-4000-8000-000000000000", &cancel)
+        .show_snapshot("7d3bc8f4-0000-4000-8000-000000000000", &scope)
         .await
         .err();
     assert!(err.as_ref().is_some_and(Error::is_not_found), "{err:?}");
     let err = client
         .dws()
-        .list_cluster_snapshots("7d3bc8f4-0000-4000-8000-000000000001", &cancel)
+        .list_cluster_snapshots("7d3bc8f4-0000-4000-8000-000000000001", &scope)
         .await
         .err();
     assert!(err.as_ref().is_some_and(Error::is_not_found), "{err:?}");
@@ -243,17 +246,17 @@ async fn dws_missing_things_are_not_found() -> TestResult {
 async fn dws_cluster_listing_follows_pagination() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     for i in 0..103 {
         client
             .dws()
-            .create_snapshot(&dws_req(&env, &format!("snap-{i:03}"), None), &cancel)
+            .create_snapshot(&dws_req(&env, &format!("snap-{i:03}"), None), &scope)
             .await?;
     }
     env.clear_requests().await?;
     let listed = client
         .dws()
-        .list_cluster_snapshots(&env.dws_cluster, &cancel)
+        .list_cluster_snapshots(&env.dws_cluster, &scope)
         .await?;
     assert_eq!(listed.len(), 103);
     let ids: std::collections::HashSet<_> = listed.iter().map(|s| s.id.clone()).collect();
@@ -267,7 +270,7 @@ async fn dws_cluster_listing_follows_pagination() -> TestResult {
 async fn css_happy_path() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let req = CreateCssSnapshot {
         name: "css-snap-1".to_owned(),
         description: Some("logs".to_owned()),
@@ -275,17 +278,17 @@ async fn css_happy_path() -> TestResult {
     };
     let created = client
         .css()
-        .create_snapshot(&env.css_cluster, &req, &cancel)
+        .create_snapshot(&env.css_cluster, &req, &scope)
         .await?;
     assert!(!created.adopted);
     let listed = client
         .css()
-        .list_snapshots(&env.css_cluster, &cancel)
+        .list_snapshots(&env.css_cluster, &scope)
         .await?;
     assert_eq!(listed.len(), 1);
     let found = client
         .css()
-        .find_snapshot(&env.css_cluster, &created.id, &cancel)
+        .find_snapshot(&env.css_cluster, &created.id, &scope)
         .await?;
     assert_eq!(found.name, "css-snap-1");
     assert_eq!(found.indices.as_deref(), Some("logs-*"));
@@ -299,23 +302,23 @@ async fn css_happy_path() -> TestResult {
 
     client
         .css()
-        .delete_snapshot(&env.css_cluster, &created.id, &cancel)
+        .delete_snapshot(&env.css_cluster, &created.id, &scope)
         .await?;
     let gone = client
         .css()
-        .find_snapshot(&env.css_cluster, &created.id, &cancel)
+        .find_snapshot(&env.css_cluster, &created.id, &scope)
         .await
         .err();
     assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
     let again = client
         .css()
-        .delete_snapshot(&env.css_cluster, &created.id, &cancel)
+        .delete_snapshot(&env.css_cluster, &created.id, &scope)
         .await
         .err();
     assert!(again.as_ref().is_some_and(Error::is_not_found), "{again:?}");
     let missing_cluster = client
         .css()
-        .find_snapshot("5b1e0c8d-0000-4000-8000-000000000000", &created.id, &cancel)
+        .find_snapshot("5b1e0c8d-0000-4000-8000-000000000000", &created.id, &scope)
         .await
         .err();
     assert!(
@@ -333,7 +336,7 @@ async fn wrong_credentials_are_never_retried() -> TestResult {
     let client = Client::new(config)?;
     let err = client
         .dws()
-        .list_snapshots(&CancellationToken::new())
+        .list_snapshots(&Scope::new(CancellationToken::new()))
         .await
         .err();
     assert!(
@@ -351,13 +354,13 @@ async fn wrong_credentials_are_never_retried() -> TestResult {
 async fn throttle_honours_retry_after() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "/snapshots$", "method": "GET", "kind": "throttle", "count": 1, "retry_after": 1}))
         .await?;
     env.clear_requests().await?;
     let started = Instant::now();
-    client.dws().list_snapshots(&cancel).await?;
+    client.dws().list_snapshots(&scope).await?;
     assert!(
         started.elapsed() >= Duration::from_millis(950),
         "{:?}",
@@ -383,7 +386,7 @@ async fn throttling_that_never_ends_gives_throttled() -> TestResult {
         .await?;
     let err = client
         .dws()
-        .list_snapshots(&CancellationToken::new())
+        .list_snapshots(&Scope::new(CancellationToken::new()))
         .await
         .err();
     assert!(matches!(err, Some(Error::Throttled { .. })), "{err:?}");
@@ -399,14 +402,14 @@ async fn throttling_that_never_ends_gives_throttled() -> TestResult {
 async fn html_500_is_retried() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "index_snapshots$", "kind": "html500", "count": 2}))
         .await?;
     env.clear_requests().await?;
     let listed = client
         .css()
-        .list_snapshots(&env.css_cluster, &cancel)
+        .list_snapshots(&env.css_cluster, &scope)
         .await?;
     assert!(listed.is_empty());
     let log = env.requests().await?;
@@ -428,7 +431,7 @@ async fn html_500_error_reads_well_when_retries_run_out() -> TestResult {
         .await?;
     let err = client
         .dws()
-        .list_snapshots(&CancellationToken::new())
+        .list_snapshots(&Scope::new(CancellationToken::new()))
         .await
         .err();
     assert!(
@@ -447,10 +450,10 @@ async fn html_500_error_reads_well_when_retries_run_out() -> TestResult {
 async fn unavailable_is_retried() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     env.fault(json!({"path": "/v3/projects", "kind": "unavailable", "count": 1}))
         .await?;
-    assert_eq!(client.project_id(&cancel).await?, PROJECT);
+    assert_eq!(client.project_id(&scope).await?, PROJECT);
     let log = env.requests().await?;
     assert_eq!(faults_of(&log), vec![Some("unavailable".to_owned()), None]);
     Ok(())
@@ -460,14 +463,14 @@ async fn unavailable_is_retried() -> TestResult {
 async fn dropped_connection_before_read_is_retried() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let created = client
         .dws()
-        .create_snapshot(&dws_req(&env, "snap-a", None), &cancel)
+        .create_snapshot(&dws_req(&env, "snap-a", None), &scope)
         .await?;
     env.fault(json!({"path": "/snapshots/", "method": "GET", "kind": "drop_before", "count": 1}))
         .await?;
-    let shown = client.dws().show_snapshot(&created.id, &cancel).await?;
+    let shown = client.dws().show_snapshot(&created.id, &scope).await?;
     assert_eq!(shown.id, created.id);
     Ok(())
 }
@@ -476,14 +479,14 @@ async fn dropped_connection_before_read_is_retried() -> TestResult {
 async fn dropped_create_before_it_happened_is_created_once() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "/snapshots$", "method": "POST", "kind": "drop_before", "count": 1}))
         .await?;
     env.clear_requests().await?;
     let created = client
         .dws()
-        .create_snapshot(&dws_req(&env, "snap-b", Some("d")), &cancel)
+        .create_snapshot(&dws_req(&env, "snap-b", Some("d")), &scope)
         .await?;
     assert!(!created.adopted);
     assert_eq!(env.dws_snapshot_count().await?, 1);
@@ -501,13 +504,13 @@ async fn dropped_create_before_it_happened_is_created_once() -> TestResult {
 async fn lost_create_response_adopts_the_snapshot() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "/snapshots$", "method": "POST", "kind": "drop_after", "count": 1}))
         .await?;
     let created = client
         .dws()
-        .create_snapshot(&dws_req(&env, "Lost-Answer", Some("kept")), &cancel)
+        .create_snapshot(&dws_req(&env, "Lost-Answer", Some("kept")), &scope)
         .await?;
     assert!(created.adopted);
     let state = env.state().await?;
@@ -524,8 +527,8 @@ async fn lost_create_response_adopts_the_snapshot() -> TestResult {
 async fn lost_css_create_response_adopts_the_snapshot() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(
         json!({"path": "index_snapshot$", "method": "POST", "kind": "drop_after", "count": 1}),
     )
@@ -537,13 +540,13 @@ async fn lost_css_create_response_adopts_the_snapshot() -> TestResult {
     };
     let created = client
         .css()
-        .create_snapshot(&env.css_cluster, &req, &cancel)
+        .create_snapshot(&env.css_cluster, &req, &scope)
         .await?;
     assert!(created.adopted);
     assert_eq!(env.css_snapshot_count().await?, 1);
     let found = client
         .css()
-        .find_snapshot(&env.css_cluster, &created.id, &cancel)
+        .find_snapshot(&env.css_cluster, &created.id, &scope)
         .await?;
     assert_eq!(found.name, "css-lost");
     Ok(())
@@ -553,21 +556,21 @@ async fn lost_css_create_response_adopts_the_snapshot() -> TestResult {
 async fn create_rerun_adopts_same_description_and_refuses_another() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let first = client
         .dws()
-        .create_snapshot(&dws_req(&env, "rerun-1", Some("same")), &cancel)
+        .create_snapshot(&dws_req(&env, "rerun-1", Some("same")), &scope)
         .await?;
     // Names are unique per cluster case-insensitively.
     let again = client
         .dws()
-        .create_snapshot(&dws_req(&env, "RERUN-1", Some("same")), &cancel)
+        .create_snapshot(&dws_req(&env, "RERUN-1", Some("same")), &scope)
         .await?;
     assert_eq!(again.id, first.id);
     assert!(again.adopted);
     let other = client
         .dws()
-        .create_snapshot(&dws_req(&env, "rerun-1", Some("different")), &cancel)
+        .create_snapshot(&dws_req(&env, "rerun-1", Some("different")), &scope)
         .await
         .err();
     assert!(
@@ -583,11 +586,11 @@ async fn create_rerun_adopts_same_description_and_refuses_another() -> TestResul
     };
     let a = client
         .css()
-        .create_snapshot(&env.css_cluster, &css_req, &cancel)
+        .create_snapshot(&env.css_cluster, &css_req, &scope)
         .await?;
     let b = client
         .css()
-        .create_snapshot(&env.css_cluster, &css_req, &cancel)
+        .create_snapshot(&env.css_cluster, &css_req, &scope)
         .await?;
     assert_eq!((b.id.as_str(), b.adopted), (a.id.as_str(), true));
     Ok(())
@@ -597,11 +600,11 @@ async fn create_rerun_adopts_same_description_and_refuses_another() -> TestResul
 async fn garbage_answer_is_a_decode_error() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "/snapshots$", "method": "GET", "kind": "garbage", "count": 1}))
         .await?;
-    let err = client.dws().list_snapshots(&cancel).await.err();
+    let err = client.dws().list_snapshots(&scope).await.err();
     assert!(matches!(err, Some(Error::Decode { .. })), "{err:?}");
     assert!(
         err.map(|e| e.to_string())
@@ -615,17 +618,17 @@ async fn garbage_answer_is_a_decode_error() -> TestResult {
 async fn cancellation_is_prompt() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "snapshots", "kind": "latency", "latency_ms": 5000}))
         .await?;
-    let trigger = cancel.clone();
+    let trigger = scope.cancel().clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(100)).await;
         trigger.cancel();
     });
     let started = Instant::now();
-    let err = client.dws().list_snapshots(&cancel).await.err();
+    let err = client.dws().list_snapshots(&scope).await.err();
     assert_eq!(err, Some(Error::Cancelled));
     assert!(started.elapsed() < Duration::from_secs(2));
     Ok(())
@@ -635,11 +638,11 @@ async fn cancellation_is_prompt() -> TestResult {
 async fn busy_cluster_is_retried_until_free() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     env.post("settings", json!({"create_seconds": 0.3})).await?;
     let first = client
         .dws()
-        .create_snapshot(&dws_req(&env, "busy-1", None), &cancel)
+        .create_snapshot(&dws_req(&env, "busy-1", None), &scope)
         .await?;
     // Deleting a snapshot still being created is refused as busy, then works.
     let mut config = env.config(AK, SK);
@@ -650,7 +653,7 @@ async fn busy_cluster_is_retried_until_free() -> TestResult {
     };
     config.max_retries = 10;
     let patient = Client::new(config)?;
-    patient.dws().delete_snapshot(&first.id, &cancel).await?;
+    patient.dws().delete_snapshot(&first.id, &scope).await?;
     assert_eq!(env.dws_snapshot_count().await?, 0);
     Ok(())
 }
@@ -659,8 +662,8 @@ async fn busy_cluster_is_retried_until_free() -> TestResult {
 async fn throttled_create_is_retried_without_lookup() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "index_snapshot$", "method": "POST", "kind": "throttle", "count": 2}))
         .await?;
     env.clear_requests().await?;
@@ -671,7 +674,7 @@ async fn throttled_create_is_retried_without_lookup() -> TestResult {
     };
     let created = client
         .css()
-        .create_snapshot(&env.css_cluster, &req, &cancel)
+        .create_snapshot(&env.css_cluster, &req, &scope)
         .await?;
     assert!(!created.adopted);
     let log = env.requests().await?;
@@ -687,7 +690,7 @@ async fn throttled_create_is_retried_without_lookup() -> TestResult {
 #[tokio::test]
 async fn busy_cluster_create_is_retried() -> TestResult {
     let env = start().await?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     env.post("settings", json!({"create_seconds": 0.3})).await?;
     let mut config = env.config(AK, SK);
     config.retry = RetryTiming {
@@ -699,12 +702,12 @@ async fn busy_cluster_create_is_retried() -> TestResult {
     let client = Client::new(config)?;
     client
         .dws()
-        .create_snapshot(&dws_req(&env, "first-one", None), &cancel)
+        .create_snapshot(&dws_req(&env, "first-one", None), &scope)
         .await?;
     // The cluster is still busy with the first snapshot.
     let second = client
         .dws()
-        .create_snapshot(&dws_req(&env, "second-one", None), &cancel)
+        .create_snapshot(&dws_req(&env, "second-one", None), &scope)
         .await?;
     assert!(!second.adopted);
     let log = env.requests().await?;
