@@ -63,7 +63,10 @@ fn write_state(state: &mut Value, cluster_id: &str, s: &CloudSnapshot) {
         state.set_attr("indices", optional_text(s.indices.as_deref()));
     }
     state.set_attr("status", Value::string(s.status.as_str()));
-    state.set_attr("backup_method", optional_text(s.backup_method.as_deref()));
+    state.set_attr(
+        "backup_method",
+        optional_text(s.backup_method.as_ref().map(|m| m.as_str())),
+    );
     state.set_attr("total_shards", count(s.total_shards));
     state.set_attr("failed_shards", count(s.failed_shards));
     state.set_attr("bucket_name", optional_text(s.bucket_name.as_deref()));
@@ -174,7 +177,8 @@ impl Resource<Client> for CssIndexSnapshot {
     }
 
     async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
-        let scope = &Scope::new(ctx.cancel.clone());
+        let deadline = tokio::time::Instant::now() + timeouts::get(&req.planned, CREATE);
+        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
         let args = Args::from_value(&req.planned);
         let css = ctx.data.css();
         let request = CreateCssSnapshot {
@@ -225,7 +229,8 @@ impl Resource<Client> for CssIndexSnapshot {
     }
 
     async fn delete(&self, ctx: &Ctx<'_, Client>, req: DeleteRequest, resp: &mut DeleteResponse) {
-        let scope = &Scope::new(ctx.cancel.clone());
+        let deadline = tokio::time::Instant::now() + timeouts::get(&req.prior, DELETE);
+        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
         let (Some(cluster_id), Some(id)) = (text(&req.prior, "cluster_id"), text(&req.prior, "id"))
         else {
             return;
@@ -278,8 +283,8 @@ mod tests {
             name: "nightly".into(),
             description: None,
             status: CssStatus::Completed,
-            backup_method: Some("manual".into()),
-            backup_type: Some("1".into()),
+            backup_method: Some(hwsnap_cloud::CssBackupMethod::Manual),
+            backup_type: Some(hwsnap_cloud::CssBackupType::Manual),
             indices: Some("index-a,index-b".into()),
             total_shards: Some(6),
             failed_shards: Some(0),
@@ -291,6 +296,7 @@ mod tests {
             updated: None,
             cluster_id: None,
             cluster_name: Some("css-1".into()),
+            ..CloudSnapshot::default()
         }
     }
 

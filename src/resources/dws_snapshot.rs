@@ -139,7 +139,8 @@ impl Resource<Client> for DwsSnapshot {
     }
 
     async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
-        let scope = &Scope::new(ctx.cancel.clone());
+        let deadline = tokio::time::Instant::now() + timeouts::get(&req.planned, CREATE);
+        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
         let args = Args::from_value(&req.planned);
         let dws = ctx.data.dws();
         let request = CreateDwsSnapshot {
@@ -188,7 +189,8 @@ impl Resource<Client> for DwsSnapshot {
     }
 
     async fn delete(&self, ctx: &Ctx<'_, Client>, req: DeleteRequest, resp: &mut DeleteResponse) {
-        let scope = &Scope::new(ctx.cancel.clone());
+        let deadline = tokio::time::Instant::now() + timeouts::get(&req.prior, DELETE);
+        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
         let Some(id) = text(&req.prior, "id") else {
             return;
         };

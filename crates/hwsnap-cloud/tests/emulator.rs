@@ -1,6 +1,8 @@
 //! The client against the real emulator, started in-process on port 0: every
-//! operation's happy path, IAM project resolution, each retry path through
-//! fault injection, no retry on bad credentials, and the lost-response create.
+//! operation's happy path, IAM project resolution and the credential check,
+//! each retry path through fault injection, no retry on bad credentials and
+//! the locked key, the lost-response create, DWS paging and the shared CSS
+//! list.
 
 mod tls;
 
@@ -8,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use hwsnap_cloud::{
     CancellationToken, Client, Config, CreateCssSnapshot, CreateDwsSnapshot, CssStatus, DwsStatus,
-    Endpoints, Error, RetryTiming, Scope,
+    Endpoints, Error, Fresh, RetryTiming, Scope,
 };
 use serde_json::{Value, json};
 
@@ -283,7 +285,7 @@ async fn css_happy_path() -> TestResult {
     assert!(!created.adopted);
     let listed = client
         .css()
-        .list_snapshots(&env.css_cluster, &scope)
+        .list_snapshots(&env.css_cluster, Fresh::Within(Duration::ZERO), &scope)
         .await?;
     assert_eq!(listed.len(), 1);
     let found = client
@@ -391,7 +393,8 @@ async fn throttling_that_never_ends_gives_throttled() -> TestResult {
         .err();
     assert!(matches!(err, Some(Error::Throttled { .. })), "{err:?}");
     assert!(
-        err.as_ref().and_then(Error::request_id).is_some(),
+        err.as_ref()
+            .is_some_and(|e| e.to_string().contains("request id ")),
         "{err:?}"
     );
     assert_eq!(env.requests().await?.len(), 3);
@@ -409,7 +412,7 @@ async fn html_500_is_retried() -> TestResult {
     env.clear_requests().await?;
     let listed = client
         .css()
-        .list_snapshots(&env.css_cluster, &scope)
+        .list_snapshots(&env.css_cluster, Fresh::Within(Duration::ZERO), &scope)
         .await?;
     assert!(listed.is_empty());
     let log = env.requests().await?;
