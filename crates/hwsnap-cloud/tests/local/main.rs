@@ -1,7 +1,9 @@
 //! The client against local servers of the test's own making: a cloud that
-//! hangs or keeps refusing (deadlines).
+//! hangs or keeps refusing (deadlines), and a hostile endpoint (redirects,
+//! headers, huge and slow bodies, hostile text).
 
 mod deadlines;
-// Its drip, stream and close answers serve the hostile-endpoint tests next.
+mod hostile;
+// Its close answer serves the restore tests next.
 #[allow(dead_code)]
 mod stub;
