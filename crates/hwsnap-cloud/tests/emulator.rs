@@ -722,3 +722,79 @@ async fn busy_cluster_create_is_retried() -> TestResult {
     assert_eq!(env.dws_snapshot_count().await?, 2);
     Ok(())
 }
+
+#[tokio::test]
+async fn check_credentials_is_one_call_and_fills_the_project() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    client.check_credentials(&scope).await?;
+    let log = env.requests().await?;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["path"], "/v3/projects");
+    // The project id came with it: no second lookup.
+    assert_eq!(client.project_id(&scope).await?, PROJECT);
+    client.dws().list_snapshots(&scope).await?;
+    let iam = env
+        .requests()
+        .await?
+        .iter()
+        .filter(|r| r["service"] == "iam")
+        .count();
+    assert_eq!(iam, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn check_credentials_refuses_a_wrong_key_then_says_when_it_is_locked() -> TestResult {
+    let env = start().await?;
+    let mut config = env.config(AK, "not-the-secret-key-at-all");
+    config.project_id = Some(PROJECT.to_owned());
+    let wrong = Client::new(config)?;
+    let scope = Scope::new(CancellationToken::new());
+    for _ in 0..5 {
+        let err = wrong.check_credentials(&scope).await.err();
+        assert!(
+            matches!(err, Some(Error::Auth { status: 401, .. })),
+            "{err:?}"
+        );
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("the signature was refused"), "{text}");
+        assert!(text.contains("check access_key and secret_key"), "{text}");
+    }
+    // Five refusals in a row lock the key, even for the right secret.
+    for client in [wrong, env.client()?] {
+        let err = client.check_credentials(&scope).await.err();
+        assert!(
+            matches!(err, Some(Error::KeyLocked { status: 401, .. })),
+            "{err:?}"
+        );
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            text.contains(
+                "the API gateway has locked this access key after repeated signature failures"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("the lock lifts after about 5 minutes"),
+            "{text}"
+        );
+        assert!(!text.contains("not-the-secret-key-at-all") && !text.contains(SK));
+    }
+    // Never retried: one request per check.
+    assert_eq!(env.requests().await?.len(), 7);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_configured_project_is_kept_by_check_credentials() -> TestResult {
+    let env = start().await?;
+    let mut config = env.config(AK, SK);
+    config.project_id = Some("configured-project".to_owned());
+    let client = Client::new(config)?;
+    let scope = Scope::new(CancellationToken::new());
+    client.check_credentials(&scope).await?;
+    assert_eq!(client.project_id(&scope).await?, "configured-project");
+    Ok(())
+}
