@@ -9,8 +9,8 @@ mod tls;
 use std::time::{Duration, Instant};
 
 use hwsnap_cloud::{
-    CancellationToken, Client, Config, CreateCssSnapshot, CreateDwsSnapshot, CssStatus, DwsStatus,
-    Endpoints, Error, Fresh, RetryTiming, Scope,
+    CancellationToken, Client, Config, CreateCssSnapshot, CreateDwsSnapshot, CssStatus, DwsSortKey,
+    DwsStatus, Endpoints, Error, Fresh, ListDwsSnapshots, RetryTiming, Scope, SortDir,
 };
 use serde_json::{Value, json};
 
@@ -796,5 +796,180 @@ async fn a_configured_project_is_kept_by_check_credentials() -> TestResult {
     let scope = Scope::new(CancellationToken::new());
     client.check_credentials(&scope).await?;
     assert_eq!(client.project_id(&scope).await?, "configured-project");
+    Ok(())
+}
+
+async fn dws_snapshots_made_outside(env: &Env, names: &[String]) -> TestResult {
+    for name in names {
+        env.post(
+            "snapshots",
+            json!({"service": "dws", "cluster_id": env.dws_cluster, "name": name}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn dws_pages_stop_when_the_caller_has_enough() -> TestResult {
+    let env = start().await?;
+    let names: Vec<String> = (0..25).map(|i| format!("snap-{:02}", 24 - i)).collect();
+    dws_snapshots_made_outside(&env, &names).await?;
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
+    env.clear_requests().await?;
+    let mut pages = client.dws().cluster_pages(ListDwsSnapshots {
+        cluster_id: env.dws_cluster.clone(),
+        page_size: 10,
+        sort: Some((DwsSortKey::Name, SortDir::Asc)),
+    });
+    let first = pages.next(&scope).await?.ok_or("no first page")?;
+    let got: Vec<&str> = first.snapshots.iter().map(|s| s.name.as_str()).collect();
+    let want: Vec<String> = (0..10).map(|i| format!("snap-{i:02}")).collect();
+    assert_eq!(got, want);
+    assert_eq!(first.total, Some(25));
+    // The caller has enough and stops: one request was made.
+    drop(pages);
+    let log = env.requests().await?;
+    assert_eq!(log.len(), 1, "{log:?}");
+    let query = log[0]["query"].as_str().unwrap_or_default();
+    for part in ["limit=10", "offset=0", "sort_key=name", "sort_dir=asc"] {
+        assert!(query.contains(part), "{query}");
+    }
+    // Reading on gives the rest, 25 in all, then nothing.
+    let mut pages = client.dws().cluster_pages(ListDwsSnapshots {
+        cluster_id: env.dws_cluster.clone(),
+        page_size: 10,
+        sort: Some((DwsSortKey::Name, SortDir::Desc)),
+    });
+    let mut all = Vec::new();
+    while let Some(page) = pages.next(&scope).await? {
+        all.extend(page.snapshots.into_iter().map(|s| s.name));
+    }
+    let mut sorted = names.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(all, sorted);
+    assert!(pages.next(&scope).await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn dws_list_items_carry_what_show_returns() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    let created = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "compare-1", Some("same fields")), &scope)
+        .await?;
+    let shown = client.dws().show_snapshot(&created.id, &scope).await?;
+    let listed = client
+        .dws()
+        .list_cluster_snapshots(&env.dws_cluster, &scope)
+        .await?;
+    let item = listed
+        .into_iter()
+        .find(|s| s.id == created.id)
+        .ok_or("not listed")?;
+    assert_eq!(item, shown);
+    Ok(())
+}
+
+#[tokio::test]
+async fn css_reads_of_one_cluster_share_one_list() -> TestResult {
+    let env = start().await?;
+    for i in 0..30 {
+        env.post(
+            "snapshots",
+            json!({"service": "css", "cluster_id": env.css_cluster, "name": format!("snap-{i:02}")}),
+        )
+        .await?;
+    }
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    let ids: Vec<String> = client
+        .css()
+        .list_snapshots(&env.css_cluster, Fresh::Within(Duration::ZERO), &scope)
+        .await?
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    assert_eq!(ids.len(), 30);
+    env.clear_requests().await?;
+    // Thirty concurrent reads (clones of the client share the cache).
+    let mut tasks = Vec::new();
+    for id in ids.clone() {
+        let (client, cluster, scope) = (client.clone(), env.css_cluster.clone(), scope.clone());
+        tasks.push(tokio::spawn(async move {
+            client.css().find_snapshot(&cluster, &id, &scope).await
+        }));
+    }
+    for (task, id) in tasks.into_iter().zip(&ids) {
+        let found = task.await??;
+        assert_eq!(&found.id, id);
+    }
+    let lists = env.requests().await?.len();
+    assert_eq!(lists, 0, "the list made just before is fresh enough");
+    // Past the reuse window, one new list serves them all.
+    tokio::time::sleep(hwsnap_cloud::DEFAULT_CSS_LIST_REUSE + Duration::from_millis(100)).await;
+    let mut tasks = Vec::new();
+    for id in ids.clone() {
+        let (client, cluster, scope) = (client.clone(), env.css_cluster.clone(), scope.clone());
+        tasks.push(tokio::spawn(async move {
+            client.css().find_snapshot(&cluster, &id, &scope).await
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    assert_eq!(env.requests().await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn own_css_create_and_delete_make_older_lists_unusable() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    let long = Fresh::Within(Duration::from_secs(3600));
+    let before = client
+        .css()
+        .list_snapshots(&env.css_cluster, long, &scope)
+        .await?;
+    assert!(before.is_empty());
+    let req = CreateCssSnapshot {
+        name: "fresh-after-create".to_owned(),
+        description: None,
+        indices: None,
+    };
+    let created = client
+        .css()
+        .create_snapshot(&env.css_cluster, &req, &scope)
+        .await?;
+    // Even a caller content with an hour-old list gets one from after the create.
+    let found = client
+        .css()
+        .find_snapshot_fresh(&env.css_cluster, &created.id, long, &scope)
+        .await?;
+    assert_eq!(found.name, "fresh-after-create");
+    client
+        .css()
+        .delete_snapshot(&env.css_cluster, &created.id, &scope)
+        .await?;
+    let gone = client
+        .css()
+        .find_snapshot_fresh(&env.css_cluster, &created.id, long, &scope)
+        .await
+        .err();
+    assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
+    // A wait demanding a list from after its last look always gets a new one.
+    env.clear_requests().await?;
+    let look = tokio::time::Instant::now();
+    client
+        .css()
+        .list_snapshots(&env.css_cluster, Fresh::Since(look), &scope)
+        .await?;
+    assert_eq!(env.requests().await?.len(), 1);
     Ok(())
 }
