@@ -446,11 +446,18 @@ impl Transport {
     }
 }
 
-/// Reads the body in chunks, stopping once `limit` bytes are in; the error
-/// carries what was read before the connection broke.
+/// Reads the body in chunks, stopping once `limit` bytes are in (the rest
+/// is never read); the error carries what was read before the connection
+/// broke.
 async fn read_body(response: &mut reqwest::Response, limit: u64) -> Result<Vec<u8>, Vec<u8>> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut body = Vec::new();
+    // An announced length (already checked against the cap) sizes the
+    // buffer once; only a body without one grows as it comes.
+    let announced = response
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let mut body = Vec::with_capacity(announced.min(limit));
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
