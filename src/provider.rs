@@ -105,7 +105,7 @@ struct EndpointUrl;
 
 impl Validator for EndpointUrl {
     fn description(&self) -> String {
-        "a URL such as https://dws.example.com (https:// is added when no scheme is given)".into()
+        "a URL such as https://dws.example.com (include https:// or http://)".into()
     }
 
     fn validate(&self, value: &Value) -> Result<(), String> {

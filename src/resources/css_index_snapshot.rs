@@ -9,7 +9,7 @@
 //! Import ID: `<cluster_id>/<snapshot_id>`. Identity: `{ cluster_id, id }`.
 
 use async_trait::async_trait;
-use hwsnap_cloud::{Client, CreateCssSnapshot, CssSnapshot as CloudSnapshot, CssStatus};
+use hwsnap_cloud::{Client, CreateCssSnapshot, CssSnapshot as CloudSnapshot, CssStatus, Scope};
 use hwsnap_cty::{Number, Type, Value};
 use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
 use hwsnap_framework::timeouts;
@@ -63,7 +63,10 @@ fn write_state(state: &mut Value, cluster_id: &str, s: &CloudSnapshot) {
         state.set_attr("indices", optional_text(s.indices.as_deref()));
     }
     state.set_attr("status", Value::string(s.status.as_str()));
-    state.set_attr("backup_method", optional_text(s.backup_method.as_deref()));
+    state.set_attr(
+        "backup_method",
+        optional_text(s.backup_method.as_ref().map(|m| m.as_str())),
+    );
     state.set_attr("total_shards", count(s.total_shards));
     state.set_attr("failed_shards", count(s.failed_shards));
     state.set_attr("bucket_name", optional_text(s.bucket_name.as_deref()));
@@ -174,6 +177,8 @@ impl Resource<Client> for CssIndexSnapshot {
     }
 
     async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
+        let deadline = tokio::time::Instant::now() + timeouts::get(&req.planned, CREATE);
+        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
         let args = Args::from_value(&req.planned);
         let css = ctx.data.css();
         let request = CreateCssSnapshot {
@@ -191,9 +196,9 @@ impl Resource<Client> for CssIndexSnapshot {
                 cluster_id,
                 timeout: timeouts::get(&req.planned, CREATE),
             },
-            || css.create_snapshot(cluster_id, &request, ctx.cancel),
+            || css.create_snapshot(cluster_id, &request, scope),
             |id| async move {
-                let s = css.find_snapshot(cluster_id, &id, ctx.cancel).await?;
+                let s = css.find_snapshot(cluster_id, &id, scope).await?;
                 match s.status {
                     CssStatus::Completed => Ok(Poll::Ready(s)),
                     CssStatus::Building => Ok(Poll::Pending(s.status.as_str().to_string())),
@@ -208,16 +213,12 @@ impl Resource<Client> for CssIndexSnapshot {
     }
 
     async fn read(&self, ctx: &Ctx<'_, Client>, req: ReadRequest, resp: &mut ReadResponse) {
+        let scope = &Scope::new(ctx.cancel.clone());
         let (Some(cluster_id), Some(id)) = (text(&req.state, "cluster_id"), text(&req.state, "id"))
         else {
             return resp.gone("The CSS index snapshot");
         };
-        match ctx
-            .data
-            .css()
-            .find_snapshot(&cluster_id, &id, ctx.cancel)
-            .await
-        {
+        match ctx.data.css().find_snapshot(&cluster_id, &id, scope).await {
             Ok(s) => write_state(&mut resp.state, &cluster_id, &s),
             Err(e) if e.is_not_found() => resp.gone(&format!("CSS index snapshot {id}")),
             Err(e) => resp.diagnostics.push(cloud_diagnostic(
@@ -228,6 +229,8 @@ impl Resource<Client> for CssIndexSnapshot {
     }
 
     async fn delete(&self, ctx: &Ctx<'_, Client>, req: DeleteRequest, resp: &mut DeleteResponse) {
+        let deadline = tokio::time::Instant::now() + timeouts::get(&req.prior, DELETE);
+        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
         let (Some(cluster_id), Some(id)) = (text(&req.prior, "cluster_id"), text(&req.prior, "id"))
         else {
             return;
@@ -237,9 +240,9 @@ impl Resource<Client> for CssIndexSnapshot {
             &format!("CSS index snapshot {id}"),
             ctx.cancel,
             timeouts::get(&req.prior, DELETE),
-            || css.delete_snapshot(&cluster_id, &id, ctx.cancel),
+            || css.delete_snapshot(&cluster_id, &id, scope),
             || async {
-                let s = css.find_snapshot(&cluster_id, &id, ctx.cancel).await?;
+                let s = css.find_snapshot(&cluster_id, &id, scope).await?;
                 Ok(Some(s.status.as_str().to_string()))
             },
         )
@@ -280,8 +283,8 @@ mod tests {
             name: "nightly".into(),
             description: None,
             status: CssStatus::Completed,
-            backup_method: Some("manual".into()),
-            backup_type: Some("1".into()),
+            backup_method: Some(hwsnap_cloud::CssBackupMethod::Manual),
+            backup_type: Some(hwsnap_cloud::CssBackupType::Manual),
             indices: Some("index-a,index-b".into()),
             total_shards: Some(6),
             failed_shards: Some(0),
@@ -293,6 +296,7 @@ mod tests {
             updated: None,
             cluster_id: None,
             cluster_name: Some("css-1".into()),
+            ..CloudSnapshot::default()
         }
     }
 

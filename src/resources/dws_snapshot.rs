@@ -8,7 +8,7 @@
 //! Import ID: the snapshot ID. Identity: `{ id }`.
 
 use async_trait::async_trait;
-use hwsnap_cloud::{Client, CreateDwsSnapshot, DwsSnapshot as CloudSnapshot, DwsStatus};
+use hwsnap_cloud::{Client, CreateDwsSnapshot, DwsSnapshot as CloudSnapshot, DwsStatus, Scope};
 use hwsnap_cty::{Number, Type, Value};
 use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
 use hwsnap_framework::timeouts;
@@ -139,6 +139,8 @@ impl Resource<Client> for DwsSnapshot {
     }
 
     async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
+        let deadline = tokio::time::Instant::now() + timeouts::get(&req.planned, CREATE);
+        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
         let args = Args::from_value(&req.planned);
         let dws = ctx.data.dws();
         let request = CreateDwsSnapshot {
@@ -155,9 +157,9 @@ impl Resource<Client> for DwsSnapshot {
                 cluster_id: &args.cluster_id,
                 timeout: timeouts::get(&req.planned, CREATE),
             },
-            || dws.create_snapshot(&request, ctx.cancel),
+            || dws.create_snapshot(&request, scope),
             |id| async move {
-                let s = dws.show_snapshot(&id, ctx.cancel).await?;
+                let s = dws.show_snapshot(&id, scope).await?;
                 match s.status {
                     DwsStatus::Available => Ok(Poll::Ready(s)),
                     DwsStatus::Creating => Ok(Poll::Pending(s.status.as_str().to_string())),
@@ -172,10 +174,11 @@ impl Resource<Client> for DwsSnapshot {
     }
 
     async fn read(&self, ctx: &Ctx<'_, Client>, req: ReadRequest, resp: &mut ReadResponse) {
+        let scope = &Scope::new(ctx.cancel.clone());
         let Some(id) = text(&req.state, "id") else {
             return resp.gone("The DWS snapshot");
         };
-        match ctx.data.dws().show_snapshot(&id, ctx.cancel).await {
+        match ctx.data.dws().show_snapshot(&id, scope).await {
             Ok(s) => write_state(&mut resp.state, &s),
             Err(e) if e.is_not_found() => resp.gone(&format!("DWS snapshot {id}")),
             Err(e) => resp.diagnostics.push(cloud_diagnostic(
@@ -186,6 +189,8 @@ impl Resource<Client> for DwsSnapshot {
     }
 
     async fn delete(&self, ctx: &Ctx<'_, Client>, req: DeleteRequest, resp: &mut DeleteResponse) {
+        let deadline = tokio::time::Instant::now() + timeouts::get(&req.prior, DELETE);
+        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
         let Some(id) = text(&req.prior, "id") else {
             return;
         };
@@ -194,9 +199,9 @@ impl Resource<Client> for DwsSnapshot {
             &format!("DWS snapshot {id}"),
             ctx.cancel,
             timeouts::get(&req.prior, DELETE),
-            || dws.delete_snapshot(&id, ctx.cancel),
+            || dws.delete_snapshot(&id, scope),
             || async {
-                let s = dws.show_snapshot(&id, ctx.cancel).await?;
+                let s = dws.show_snapshot(&id, scope).await?;
                 Ok(Some(s.status.as_str().to_string()))
             },
         )

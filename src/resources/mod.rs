@@ -113,6 +113,17 @@ pub(crate) fn wait_diagnostic(
                  the next apply deletes it and creates a new one."
             ),
         ),
+        // The operation's deadline ran out inside the client (the last
+        // check could not be made in time): the wait timed out.
+        WaitError::Failed(WaitFailure::Cloud(e @ CloudError::DeadlineExceeded { .. })) => {
+            Diagnostic::error(
+                format!("Timed out waiting for {what} to {operation}"),
+                format!(
+                    "{e}. Terraform keeps it in state as tainted; the next apply replaces it. \
+                     Raise timeouts.{operation} if the cluster needs longer."
+                ),
+            )
+        }
         WaitError::Failed(WaitFailure::Cloud(e)) => {
             cloud_diagnostic(&format!("Failed to check {what}"), &e)
         }
@@ -136,10 +147,10 @@ impl From<CloudError> for WaitFailure {
 
 /// Deletes a snapshot and waits until it is gone, within `timeout`.
 ///
-/// `delete` is retried while the cluster is busy (a snapshot still being
-/// made cannot be deleted yet); an already-missing snapshot counts as
-/// deleted. `status` reports the snapshot's current status, or `None` once
-/// it is gone.
+/// A busy cluster (a snapshot still being made cannot be deleted yet) is
+/// retried by the client, until the deadline of the scope `delete` runs
+/// under; an already-missing snapshot counts as deleted. `status` reports
+/// the snapshot's current status, or `None` once it is gone.
 pub(crate) async fn delete_and_wait<Del, DelFut, St, StFut>(
     what: &str,
     cancel: &CancellationToken,
@@ -157,19 +168,6 @@ where
     match delete().await {
         Ok(()) => {}
         Err(e) if e.is_not_found() => return Ok(()),
-        Err(CloudError::Busy { .. }) => {
-            // Retry until the cluster lets go (e.g. the snapshot finishes being made).
-            wait::until(cancel, timeout, Backoff::retry(), || async {
-                match delete().await {
-                    Ok(()) => Ok(Poll::Ready(())),
-                    Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
-                    Err(CloudError::Busy { .. }) => Ok(Poll::Pending("cluster busy".to_string())),
-                    Err(e) => Err(WaitFailure::Cloud(e)),
-                }
-            })
-            .await
-            .map_err(|e| wait_diagnostic(what, "delete", e))?;
-        }
         Err(e) => return Err(cloud_diagnostic(&format!("Failed to delete {what}"), &e)),
     }
     let remaining = deadline.saturating_duration_since(Instant::now());

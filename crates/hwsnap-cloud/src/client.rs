@@ -1,21 +1,29 @@
 //! [`Client`]: cheap to clone (an `Arc` inside), holding one pooled HTTP
-//! client, the cached project id and the per-cluster create locks.
+//! client, the cached project id, the per-cluster create locks and the
+//! shared CSS list cache; and the one way a service module sends a call
+//! ([`Client::send_json`], [`Client::send_create`]): resolve the project id
+//! when the path needs it, then hand the call to the transport.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use tokio::sync::{OnceCell, OwnedMutexGuard};
-use tokio_util::sync::CancellationToken;
 
+use crate::cache::ListCache;
 use crate::config::Config;
-use crate::css::Css;
+use crate::css::{Css, CssSnapshot};
 use crate::dws::Dws;
 use crate::error::Error;
 use crate::iam;
-use crate::transport::Transport;
+use crate::retry::{Created, Existing, act_once, create_with_adoption};
+use crate::scope::Scope;
+use crate::transport::{Call, Reply, Transport, decode};
 
 /// The Huawei Cloud client. Build one per provider configuration and clone
-/// it freely; clones share the connection pool and the project id.
+/// it freely; clones share the connection pool, the project id and the CSS
+/// list cache.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -26,6 +34,8 @@ struct Inner {
     region: String,
     project_id: OnceCell<String>,
     cluster_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    css_lists: ListCache<CssSnapshot>,
+    css_list_reuse: Duration,
 }
 
 /// Held while a snapshot of one cluster is being made; dropping it lets the
@@ -66,24 +76,42 @@ impl Client {
                 region: config.region,
                 project_id,
                 cluster_locks: Mutex::new(HashMap::new()),
+                css_lists: ListCache::default(),
+                css_list_reuse: config.css_list_reuse,
             }),
         })
     }
 
     /// The configured project id, or the one IAM gives for the region,
     /// looked up once and cached.
-    pub async fn project_id(&self, cancel: &CancellationToken) -> Result<String, Error> {
+    pub async fn project_id(&self, scope: &Scope) -> Result<String, Error> {
         let inner = &self.inner;
         inner
             .project_id
-            .get_or_try_init(|| iam::resolve_project_id(&inner.transport, &inner.region, cancel))
+            .get_or_try_init(|| async {
+                let projects = iam::list_projects(&inner.transport, &inner.region, scope).await?;
+                iam::pick_project(projects, &inner.region)
+            })
             .await
             .cloned()
     }
 
-    /// The region this client is for.
-    pub fn region(&self) -> &str {
-        &self.inner.region
+    /// Checks the credentials with one cheap signed call, the IAM project
+    /// lookup of the region (`GET /v3/projects?name={region}`), and fills
+    /// the cached project id from it when none is configured. A refused
+    /// signature is [`Error::Auth`] (or [`Error::KeyLocked`]); a region IAM
+    /// does not know, without a configured project id, is
+    /// [`Error::Config`] on `region`. With a configured project id the
+    /// lookup's result is not needed and not checked.
+    pub async fn check_credentials(&self, scope: &Scope) -> Result<(), Error> {
+        let inner = &self.inner;
+        let projects = iam::list_projects(&inner.transport, &inner.region, scope).await?;
+        if inner.project_id.get().is_none() {
+            let id = iam::pick_project(projects, &inner.region)?;
+            // A concurrent lookup may have filled it first; both read IAM.
+            let _ = inner.project_id.set(id);
+        }
+        Ok(())
     }
 
     /// DWS calls.
@@ -116,13 +144,113 @@ impl Client {
         }
     }
 
-    pub(crate) fn transport(&self) -> &Transport {
-        &self.inner.transport
+    /// The project id when `call`'s path needs one.
+    async fn project_for(&self, call: &Call, scope: &Scope) -> Result<Option<String>, Error> {
+        Ok(if call.in_project {
+            Some(self.project_id(scope).await?)
+        } else {
+            None
+        })
+    }
+
+    /// Sends an idempotent call under the retry policy.
+    pub(crate) async fn send(&self, call: &Call, scope: &Scope) -> Result<Reply, Error> {
+        let project = self.project_for(call, scope).await?;
+        self.inner
+            .transport
+            .execute(call, project.as_deref(), scope)
+            .await
+    }
+
+    /// [`Client::send`] and decode the JSON answer.
+    pub(crate) async fn send_json<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+        scope: &Scope,
+    ) -> Result<T, Error> {
+        let reply = self.send(call, scope).await?;
+        decode(&call.op, &reply)
+    }
+
+    /// Sends a create, never blindly repeated (see
+    /// [`create_with_adoption`]): `lookup` resolves a lost answer by name,
+    /// `id_of` reads the new id from the answer.
+    pub(crate) async fn send_create<E, L, LF>(
+        &self,
+        call: &Call,
+        scope: &Scope,
+        description: Option<&str>,
+        id_of: fn(E) -> String,
+        lookup: L,
+    ) -> Result<Created, Error>
+    where
+        E: DeserializeOwned,
+        L: FnMut() -> LF,
+        LF: Future<Output = Result<Option<Existing>, Error>>,
+    {
+        let project = self.project_for(call, scope).await?;
+        let transport = &self.inner.transport;
+        create_with_adoption(
+            &transport.policy,
+            scope,
+            &call.op.description,
+            description,
+            |_| async {
+                let reply = transport.attempt(call, project.as_deref(), scope).await?;
+                Ok(id_of(decode(&call.op, &reply)?))
+            },
+            lookup,
+        )
+        .await
+    }
+
+    /// Sends a state change that is not a create and is never blindly
+    /// repeated: after an ambiguous failure, `confirm` says whether it took
+    /// effect (see [`act_once`]).
+    pub(crate) async fn send_once<C, CF>(
+        &self,
+        call: &Call,
+        scope: &Scope,
+        check: &str,
+        confirm: C,
+    ) -> Result<(), Error>
+    where
+        C: FnMut() -> CF,
+        CF: Future<Output = Result<bool, Error>>,
+    {
+        let project = self.project_for(call, scope).await?;
+        let transport = &self.inner.transport;
+        act_once(
+            &transport.policy,
+            scope,
+            &call.op.description,
+            check,
+            || async {
+                transport
+                    .attempt(call, project.as_deref(), scope)
+                    .await
+                    .map(|_| ())
+            },
+            confirm,
+        )
+        .await
+    }
+
+    /// The CSS list cache, shared by all clones.
+    pub(crate) fn css_lists(&self) -> &ListCache<CssSnapshot> {
+        &self.inner.css_lists
+    }
+
+    /// How old a CSS list a plain read may reuse.
+    pub(crate) fn css_list_reuse(&self) -> Duration {
+        self.inner.css_list_reuse
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tokio_util::sync::CancellationToken;
+
     use std::time::Duration;
 
     use super::*;
@@ -136,7 +264,10 @@ mod tests {
     #[tokio::test]
     async fn configured_project_id_needs_no_request() -> Result<(), Error> {
         let c = client()?;
-        assert_eq!(c.project_id(&CancellationToken::new()).await?, "p-1");
+        assert_eq!(
+            c.project_id(&Scope::new(CancellationToken::new())).await?,
+            "p-1"
+        );
         Ok(())
     }
 

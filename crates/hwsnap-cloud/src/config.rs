@@ -4,16 +4,37 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::endpoint::DEFAULT_CLOUD;
+use crate::endpoint::{DEFAULT_CLOUD, Service};
 use crate::retry::RetryTiming;
 
-/// Per-service endpoint overrides; `None` means the region's default host.
+/// One value per service this client calls.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Endpoints {
-    pub dws: Option<String>,
-    pub css: Option<String>,
-    pub iam: Option<String>,
+pub struct PerService<T> {
+    pub dws: T,
+    pub css: T,
+    pub iam: T,
 }
+
+impl<T> PerService<T> {
+    /// The value for `service`.
+    pub fn get(&self, service: Service) -> &T {
+        match service {
+            Service::Dws => &self.dws,
+            Service::Css => &self.css,
+            Service::Iam => &self.iam,
+        }
+    }
+}
+
+/// Per-service endpoint overrides; `None` means the region's default host.
+pub type Endpoints = PerService<Option<String>>;
+
+/// Where each endpoint override came from, in the words a user would look
+/// for, e.g. `endpoints.dws / HW_DWS_ENDPOINT`; named in errors about the
+/// endpoint (unreachable, redirecting). `None` with an override says
+/// `endpoints.{service}`; without an override the error says the URL is the
+/// default derived from `region` and `cloud`.
+pub type EndpointOrigins = PerService<Option<String>>;
 
 /// Client configuration. Build with [`Config::new`] and adjust fields.
 #[derive(Clone)]
@@ -25,6 +46,8 @@ pub struct Config {
     /// Cloud domain, default `myhuaweicloud.com`.
     pub cloud: String,
     pub endpoints: Endpoints,
+    /// Where the overrides in `endpoints` came from, for error messages.
+    pub endpoint_origins: EndpointOrigins,
     /// Skip TLS certificate verification (logged as a warning).
     pub insecure: bool,
     /// Retries after the first attempt for retryable failures.
@@ -32,11 +55,19 @@ pub struct Config {
     pub retry: RetryTiming,
     pub user_agent: String,
     pub connect_timeout: Duration,
+    /// The longest one request may take, connection and answer included.
+    /// A [`crate::Scope`] deadline shortens it.
     pub request_timeout: Duration,
+    /// How old a CSS list may be for [`crate::Css::find_snapshot`] to reuse
+    /// it instead of listing again (see [`crate::css`]).
+    pub css_list_reuse: Duration,
 }
 
 /// Retries after the first attempt when nothing else is configured.
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
+
+/// How old a CSS list [`crate::Css::find_snapshot`] reuses by default.
+pub const DEFAULT_CSS_LIST_REUSE: Duration = Duration::from_secs(2);
 
 /// The default `User-Agent`.
 pub fn default_user_agent() -> String {
@@ -46,7 +77,7 @@ pub fn default_user_agent() -> String {
 impl Config {
     /// A configuration with defaults: default cloud, no overrides, TLS
     /// verified, 5 retries (1 s base, 30 s cap), 10 s connect and 60 s request
-    /// timeouts.
+    /// timeouts, CSS lists reused for 2 s.
     pub fn new(region: impl Into<String>, credentials: hwsnap_sign::Credentials) -> Self {
         Config {
             region: region.into(),
@@ -54,12 +85,14 @@ impl Config {
             project_id: None,
             cloud: DEFAULT_CLOUD.to_owned(),
             endpoints: Endpoints::default(),
+            endpoint_origins: EndpointOrigins::default(),
             insecure: false,
             max_retries: DEFAULT_MAX_RETRIES,
             retry: RetryTiming::default(),
             user_agent: default_user_agent(),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
+            css_list_reuse: DEFAULT_CSS_LIST_REUSE,
         }
     }
 }
@@ -77,12 +110,14 @@ impl fmt::Debug for Config {
             .field("project_id", &self.project_id)
             .field("cloud", &self.cloud)
             .field("endpoints", &self.endpoints)
+            .field("endpoint_origins", &self.endpoint_origins)
             .field("insecure", &self.insecure)
             .field("max_retries", &self.max_retries)
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("css_list_reuse", &self.css_list_reuse)
             .finish()
     }
 }

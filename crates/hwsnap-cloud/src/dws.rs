@@ -1,22 +1,36 @@
-//! GaussDB(DWS) cluster snapshots: [`Dws`] with one async fn per call, and
-//! the typed [`DwsSnapshot`] answer.
+//! GaussDB(DWS) cluster snapshots: [`Dws`] with one async fn per call, the
+//! typed [`DwsSnapshot`] answer, and [`DwsPages`] for reading one cluster's
+//! snapshots page by page.
+//!
+//! Listing: `GET /v1.0/{project_id}/clusters/{cluster_id}/snapshots` takes
+//! `limit`, `offset` (the page number minus 1, as SDK 3.1.219 and the API
+//! pages define it), `sort_key` and `sort_dir`, as in the
+//! SDK's `ListClusterSnapshotsRequest` (huaweicloudsdkdws v2), and answers
+//! `{snapshots, count, project_id, cluster_id}`. Its items
+//! (`ClusterSnapshots` in the SDK) carry every field [`DwsSnapshot`] reads —
+//! `id`, `name`, `description`, `status`, `type`, `size`, `started`,
+//! `finished`, `updated`, `cluster_id`, `cluster_name`, `progress`,
+//! `datastore` — so a list page is as good as a show per snapshot. The
+//! project list `GET /v1.0/{project_id}/snapshots` takes no parameters and
+//! answers `{snapshots, count}`.
 
 use std::collections::HashSet;
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 use crate::endpoint::Service;
 use crate::error::{Error, OpKind, Operation};
 use crate::retry::{Created, Existing};
-use crate::transport::{Call, encode};
+use crate::scope::Scope;
+use crate::transport::Call;
 use crate::wire;
+pub use crate::wire::Datastore;
 
-/// Page size used when listing one cluster's snapshots.
-const PAGE_SIZE: usize = 100;
+/// Page size [`Dws::list_cluster_snapshots`] uses.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// Safety stop for pagination against a server that ignores `offset`.
 const MAX_PAGES: usize = 1000;
 
@@ -36,21 +50,57 @@ wire::wire_words! {
         Unavailable => "UNAVAILABLE",
         Frozen => "FROZEN",
         PoliceFrozen => "POLICE_FROZEN",
-    }
-}
-
-impl DwsStatus {
-    /// True once the snapshot will not change by itself any more.
-    pub fn is_final(&self) -> bool {
-        !matches!(self, DwsStatus::Creating)
+        Restoring => "RESTORING",
     }
 }
 
 wire::wire_words! {
-    /// `MANUAL` or `AUTOMATED` (`AUTO` is read as automated).
+    /// `MANUAL` or `AUTOMATED` (the SDK says `AUTO`; both are read as automated).
     pub enum DwsSnapshotType {
         Manual => "MANUAL",
         Automated => "AUTOMATED" | "AUTO",
+    }
+}
+
+/// What a cluster's snapshot list is sorted by (`sort_key`): a field of the
+/// snapshot. The SDK types `sort_key` as a free string; these are the
+/// fields the list can sort on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DwsSortKey {
+    Started,
+    Finished,
+    Name,
+    Size,
+    Status,
+}
+
+impl DwsSortKey {
+    /// The wire word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DwsSortKey::Started => "started",
+            DwsSortKey::Finished => "finished",
+            DwsSortKey::Name => "name",
+            DwsSortKey::Size => "size",
+            DwsSortKey::Status => "status",
+        }
+    }
+}
+
+/// Sort direction (`sort_dir`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortDir {
+    Asc,
+    Desc,
+}
+
+impl SortDir {
+    /// The wire word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortDir::Asc => "asc",
+            SortDir::Desc => "desc",
+        }
     }
 }
 
@@ -64,16 +114,8 @@ fn de_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DwsSnapshotT
     Ok(wire::opt_string(d)?.map(|s| DwsSnapshotType::parse(&s)))
 }
 
-/// The engine a snapshot belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-pub struct Datastore {
-    #[serde(default, rename = "type", deserialize_with = "wire::opt_string")]
-    pub kind: Option<String>,
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub version: Option<String>,
-}
-
-/// A DWS snapshot as the cloud reports it. Unknown fields are ignored.
+/// A DWS snapshot as the cloud reports it, from a show or a list item.
+/// Unknown fields are ignored.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DwsSnapshot {
     #[serde(deserialize_with = "wire::string")]
@@ -143,13 +185,108 @@ struct CreateSnapshotBody<'a> {
     description: Option<&'a str>,
 }
 
+/// How to read one cluster's snapshots page by page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListDwsSnapshots {
+    pub cluster_id: String,
+    /// Items per page (`limit`), at least 1.
+    pub page_size: u32,
+    /// `sort_key` and `sort_dir`; `None` leaves the cloud's order.
+    pub sort: Option<(DwsSortKey, SortDir)>,
+}
+
+impl ListDwsSnapshots {
+    /// Every snapshot of `cluster_id`, [`DEFAULT_PAGE_SIZE`] a page, in the
+    /// cloud's order.
+    pub fn cluster(cluster_id: impl Into<String>) -> Self {
+        ListDwsSnapshots {
+            cluster_id: cluster_id.into(),
+            page_size: DEFAULT_PAGE_SIZE,
+            sort: None,
+        }
+    }
+}
+
+/// One page of a cluster's snapshots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DwsPage {
+    /// The page's snapshots not already seen on an earlier page.
+    pub snapshots: Vec<DwsSnapshot>,
+    /// The cluster's total (`count`), when the cloud says.
+    pub total: Option<u64>,
+}
+
+/// A cluster's snapshots, one page per [`DwsPages::next`]: a caller that
+/// has enough simply stops calling, and no further page is requested.
+#[derive(Debug)]
+pub struct DwsPages<'a> {
+    dws: Dws<'a>,
+    query: ListDwsSnapshots,
+    /// Items received so far, to compare with the cloud's `count`.
+    received: u64,
+    seen: HashSet<String>,
+    pages: usize,
+    done: bool,
+}
+
+impl DwsPages<'_> {
+    /// The next page, or `None` after the last one. A missing cluster is
+    /// [`Error::NotFound`]. Snapshots repeated across pages (the list moved
+    /// while being read) are returned once.
+    pub async fn next(&mut self, scope: &Scope) -> Result<Option<DwsPage>, Error> {
+        if self.done || self.pages >= MAX_PAGES {
+            return Ok(None);
+        }
+        let cluster_id = self.query.cluster_id.as_str();
+        let page_size = self.query.page_size.max(1);
+        let mut call = Call::project(
+            Service::Dws,
+            Method::GET,
+            Operation::new(
+                OpKind::List,
+                format!("list DWS snapshots of cluster {cluster_id}"),
+                format!("DWS cluster {cluster_id}"),
+            ),
+            &["clusters", cluster_id, "snapshots"],
+        )
+        .query("limit", page_size)
+        .query("offset", self.pages);
+        if let Some((key, dir)) = self.query.sort {
+            call = call
+                .query("sort_key", key.as_str())
+                .query("sort_dir", dir.as_str());
+        }
+        let page: ListEnvelope = self.dws.client.send_json(&call, scope).await?;
+        self.pages += 1;
+        let items = page.snapshots.unwrap_or_default();
+        let received = items.len() as u64;
+        self.received += received;
+        let snapshots: Vec<DwsSnapshot> = items
+            .into_iter()
+            .filter(|s| self.seen.insert(s.id.clone()))
+            .collect();
+        let total_reached = page.count.is_some_and(|count| self.received >= count);
+        self.done = received < u64::from(page_size) || snapshots.is_empty() || total_reached;
+        Ok(Some(DwsPage {
+            snapshots,
+            total: page.count,
+        }))
+    }
+}
+
 /// DWS calls, borrowed from a [`Client`]: `client.dws().show_snapshot(…)`.
 #[derive(Clone, Copy)]
 pub struct Dws<'a> {
     pub(crate) client: &'a Client,
 }
 
-impl Dws<'_> {
+impl std::fmt::Debug for Dws<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dws")
+    }
+}
+
+impl<'a> Dws<'a> {
     /// Creates a snapshot. Never blindly repeated: a create that may have
     /// worked is resolved by looking the name up on the cluster (names are
     /// compared case-insensitively), and an existing snapshot of that name
@@ -158,168 +295,120 @@ impl Dws<'_> {
     pub async fn create_snapshot(
         &self,
         req: &CreateDwsSnapshot,
-        cancel: &CancellationToken,
+        scope: &Scope,
     ) -> Result<Created, Error> {
-        let project = self.client.project_id(cancel).await?;
-        let op = Operation::new(
-            OpKind::Create,
-            format!(
-                "create DWS snapshot {:?} on cluster {}",
-                req.name, req.cluster_id
+        let call = Call::project(
+            Service::Dws,
+            Method::POST,
+            Operation::new(
+                OpKind::Create,
+                format!(
+                    "create DWS snapshot {:?} on cluster {}",
+                    req.name, req.cluster_id
+                ),
+                format!("DWS cluster {}", req.cluster_id),
             ),
-            format!("DWS cluster {}", req.cluster_id),
-        );
-        let body = encode(
-            &op,
-            &CreateBody {
-                snapshot: CreateSnapshotBody {
-                    name: &req.name,
-                    cluster_id: &req.cluster_id,
-                    description: req.description.as_deref(),
-                },
+            &["snapshots"],
+        )
+        .json(&CreateBody {
+            snapshot: CreateSnapshotBody {
+                name: &req.name,
+                cluster_id: &req.cluster_id,
+                description: req.description.as_deref(),
             },
-        )?;
-        let call = Call {
-            op: &op,
-            method: Method::POST,
-            service: Service::Dws,
-            segments: vec!["v1.0", &project, "snapshots"],
-            query: Vec::new(),
-            body: Some(body),
+        })?;
+        let lookup = || async {
+            let all = self.list_cluster_snapshots(&req.cluster_id, scope).await?;
+            Ok(all
+                .into_iter()
+                .find(|s| s.name.eq_ignore_ascii_case(&req.name))
+                .map(|s| Existing {
+                    id: s.id,
+                    description: s.description,
+                }))
         };
+        let id_of = |created: CreatedEnvelope| created.snapshot.id;
         self.client
-            .transport()
-            .create(
-                &call,
-                cancel,
-                req.description.as_deref(),
-                |created: CreatedEnvelope| created.snapshot.id,
-                || async {
-                    let all = self.list_cluster_snapshots(&req.cluster_id, cancel).await?;
-                    Ok(all
-                        .into_iter()
-                        .find(|s| s.name.eq_ignore_ascii_case(&req.name))
-                        .map(|s| Existing {
-                            id: s.id,
-                            description: s.description,
-                        }))
-                },
-            )
+            .send_create(&call, scope, req.description.as_deref(), id_of, lookup)
             .await
     }
 
     /// Shows one snapshot; a missing one is [`Error::NotFound`].
-    pub async fn show_snapshot(
-        &self,
-        id: &str,
-        cancel: &CancellationToken,
-    ) -> Result<DwsSnapshot, Error> {
-        let project = self.client.project_id(cancel).await?;
-        let op = Operation::new(
-            OpKind::Read,
-            format!("read DWS snapshot {id}"),
-            format!("DWS snapshot {id}"),
+    pub async fn show_snapshot(&self, id: &str, scope: &Scope) -> Result<DwsSnapshot, Error> {
+        let call = Call::project(
+            Service::Dws,
+            Method::GET,
+            Operation::new(
+                OpKind::Read,
+                format!("read DWS snapshot {id}"),
+                format!("DWS snapshot {id}"),
+            ),
+            &["snapshots", id],
         );
-        let call = Call {
-            op: &op,
-            method: Method::GET,
-            service: Service::Dws,
-            segments: vec!["v1.0", &project, "snapshots", id],
-            query: Vec::new(),
-            body: None,
-        };
-        let envelope: SnapshotEnvelope =
-            self.client.transport().execute_json(&call, cancel).await?;
+        let envelope: SnapshotEnvelope = self.client.send_json(&call, scope).await?;
         Ok(envelope.snapshot)
     }
 
-    /// Lists every snapshot in the project.
-    pub async fn list_snapshots(
-        &self,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<DwsSnapshot>, Error> {
-        let project = self.client.project_id(cancel).await?;
-        let op = Operation::new(
-            OpKind::List,
-            "list DWS snapshots".to_owned(),
-            "DWS snapshots".to_owned(),
+    /// Lists every snapshot in the project (one call; the project list has
+    /// no paging).
+    pub async fn list_snapshots(&self, scope: &Scope) -> Result<Vec<DwsSnapshot>, Error> {
+        let call = Call::project(
+            Service::Dws,
+            Method::GET,
+            Operation::new(
+                OpKind::List,
+                "list DWS snapshots".to_owned(),
+                "DWS snapshots".to_owned(),
+            ),
+            &["snapshots"],
         );
-        let call = Call {
-            op: &op,
-            method: Method::GET,
-            service: Service::Dws,
-            segments: vec!["v1.0", &project, "snapshots"],
-            query: Vec::new(),
-            body: None,
-        };
-        let envelope: ListEnvelope = self.client.transport().execute_json(&call, cancel).await?;
+        let envelope: ListEnvelope = self.client.send_json(&call, scope).await?;
         Ok(envelope.snapshots.unwrap_or_default())
     }
 
-    /// Lists one cluster's snapshots, following `limit`/`offset` pagination.
-    /// A missing cluster is [`Error::NotFound`].
+    /// One cluster's snapshots page by page; see [`DwsPages`].
+    pub fn cluster_pages(&self, query: ListDwsSnapshots) -> DwsPages<'a> {
+        DwsPages {
+            dws: *self,
+            query,
+            received: 0,
+            seen: HashSet::new(),
+            pages: 0,
+            done: false,
+        }
+    }
+
+    /// Every snapshot of one cluster, reading every page. A missing cluster
+    /// is [`Error::NotFound`].
     pub async fn list_cluster_snapshots(
         &self,
         cluster_id: &str,
-        cancel: &CancellationToken,
+        scope: &Scope,
     ) -> Result<Vec<DwsSnapshot>, Error> {
-        let project = self.client.project_id(cancel).await?;
-        let op = Operation::new(
-            OpKind::List,
-            format!("list DWS snapshots of cluster {cluster_id}"),
-            format!("DWS cluster {cluster_id}"),
-        );
-        let mut out: Vec<DwsSnapshot> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        // `offset` is the page number minus 1 (SDK 3.1.219 and the API pages).
-        for page in 0..MAX_PAGES {
-            let call = Call {
-                op: &op,
-                method: Method::GET,
-                service: Service::Dws,
-                segments: vec!["v1.0", &project, "clusters", cluster_id, "snapshots"],
-                query: vec![
-                    ("limit".to_owned(), PAGE_SIZE.to_string()),
-                    ("offset".to_owned(), page.to_string()),
-                ],
-                body: None,
-            };
-            let page: ListEnvelope = self.client.transport().execute_json(&call, cancel).await?;
-            let items = page.snapshots.unwrap_or_default();
-            let received = items.len();
-            let before = out.len();
-            for item in items {
-                if seen.insert(item.id.clone()) {
-                    out.push(item);
-                }
-            }
-            let total_reached = page.count.is_some_and(|count| out.len() as u64 >= count);
-            if received < PAGE_SIZE || out.len() == before || total_reached {
-                break;
-            }
+        let mut pages = self.cluster_pages(ListDwsSnapshots::cluster(cluster_id));
+        let mut out = Vec::new();
+        while let Some(page) = pages.next(scope).await? {
+            out.extend(page.snapshots);
         }
         Ok(out)
     }
 
     /// Deletes a snapshot; a missing one is [`Error::NotFound`] (unless an
-    /// earlier attempt of this call may have deleted it).
-    pub async fn delete_snapshot(&self, id: &str, cancel: &CancellationToken) -> Result<(), Error> {
-        let project = self.client.project_id(cancel).await?;
-        let op = Operation::new(
-            OpKind::Delete,
-            format!("delete DWS snapshot {id}"),
-            format!("DWS snapshot {id}"),
+    /// earlier attempt of this call may have deleted it). A busy cluster
+    /// (the snapshot is still being made) is retried until the scope's
+    /// deadline.
+    pub async fn delete_snapshot(&self, id: &str, scope: &Scope) -> Result<(), Error> {
+        let call = Call::project(
+            Service::Dws,
+            Method::DELETE,
+            Operation::new(
+                OpKind::Delete,
+                format!("delete DWS snapshot {id}"),
+                format!("DWS snapshot {id}"),
+            ),
+            &["snapshots", id],
         );
-        let call = Call {
-            op: &op,
-            method: Method::DELETE,
-            service: Service::Dws,
-            segments: vec!["v1.0", &project, "snapshots", id],
-            query: Vec::new(),
-            body: None,
-        };
-        self.client.transport().execute(&call, cancel).await?;
-        Ok(())
+        self.client.send(&call, scope).await.map(|_| ())
     }
 }
 
@@ -370,12 +459,11 @@ mod tests {
             DwsStatus::Unavailable,
             DwsStatus::Frozen,
             DwsStatus::PoliceFrozen,
-            DwsStatus::Other("RESTORING".to_owned()),
+            DwsStatus::Restoring,
+            DwsStatus::Other("DELETING".to_owned()),
         ] {
             assert_eq!(DwsStatus::parse(status.as_str()), status);
         }
-        assert!(!DwsStatus::Creating.is_final());
-        assert!(DwsStatus::Unavailable.is_final());
     }
 
     #[test]
@@ -388,6 +476,26 @@ mod tests {
             },
         })?;
         assert_eq!(body, r#"{"snapshot":{"name":"n1","cluster_id":"c"}}"#);
+        Ok(())
+    }
+
+    #[test]
+    fn cluster_list_item_carries_every_field_the_resource_reads() -> Result<(), serde_json::Error> {
+        // A `ClusterSnapshots` item as the SDK models it, with its extra fields.
+        let page: ListEnvelope = serde_json::from_str(
+            r#"{"snapshots":[{"id":"s-1","name":"n","description":"d","started":"2026-01-02T15:04:05Z",
+                "finished":"2026-01-02T15:05:05Z","size":1.5,"status":"AVAILABLE","cluster_id":"c-1",
+                "datastore":{"type":"dws","version":"9.1"},"cluster_name":"dws-a","updated":"2026-01-02T15:05:05Z",
+                "type":"AUTO","bak_keep_day":7,"backup_device":"OBS","progress":"100%"}],
+                "project_id":"p","cluster_id":"c-1","count":1}"#,
+        )?;
+        assert_eq!(page.count, Some(1));
+        let s = page.snapshots.unwrap_or_default().remove(0);
+        assert_eq!(s.snapshot_type, Some(DwsSnapshotType::Automated));
+        assert_eq!(s.cluster_id.as_deref(), Some("c-1"));
+        assert_eq!(s.cluster_name.as_deref(), Some("dws-a"));
+        assert_eq!(s.size, Some(1.5));
+        assert!(s.started.is_some() && s.finished.is_some() && s.updated.is_some());
         Ok(())
     }
 }

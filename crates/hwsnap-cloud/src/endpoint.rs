@@ -50,8 +50,10 @@ pub fn default_endpoint(service: Service, region: &str, cloud: &str) -> String {
     format!("https://{prefix}.{region}.{cloud}/")
 }
 
-/// Normalises an endpoint override: trims it, adds `https://` when there is
-/// no scheme, ends it with exactly one `/`, and checks it has a host.
+/// Normalises an endpoint override: trims it, ends it with exactly one `/`,
+/// and checks it has an `http` or `https` scheme and a host. A value without
+/// a scheme is refused rather than guessed: whether a private endpoint
+/// speaks TLS is not something to assume.
 pub fn normalize_endpoint(s: &str) -> Result<String, Error> {
     parse_endpoint(s)
         .map(String::from)
@@ -65,13 +67,13 @@ pub(crate) fn parse_endpoint(s: &str) -> Result<reqwest::Url, String> {
     if trimmed.is_empty() {
         return Err("the endpoint is empty".to_owned());
     }
-    let with_scheme = if trimmed.contains("://") {
-        trimmed.to_owned()
-    } else {
-        format!("https://{trimmed}")
-    };
+    if !trimmed.contains("://") {
+        return Err(format!(
+            "{trimmed:?} has no scheme: include https:// or http://, e.g. https://{trimmed}"
+        ));
+    }
     let mut url =
-        reqwest::Url::parse(&with_scheme).map_err(|e| format!("{trimmed:?} is not a URL: {e}"))?;
+        reqwest::Url::parse(trimmed).map_err(|e| format!("{trimmed:?} is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("{trimmed:?} must use http or https"));
     }
@@ -146,7 +148,9 @@ mod tests {
     #[test]
     fn normalisation() {
         assert_eq!(
-            normalize_endpoint("  dws.example.com ").ok().as_deref(),
+            normalize_endpoint("  https://dws.example.com ")
+                .ok()
+                .as_deref(),
             Some("https://dws.example.com/")
         );
         assert_eq!(
@@ -168,6 +172,13 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_scheme_is_refused_not_guessed() {
+        let err = normalize_endpoint("dws.example.com").err();
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("include https:// or http://"), "{text}");
+    }
+
+    #[test]
     fn normalisation_rejects_bad_input() {
         for bad in [
             "",
@@ -176,6 +187,8 @@ mod tests {
             "ftp://x.example",
             "https://x.example/?a=b",
             "http://:80",
+            "dws.example.com",
+            "127.0.0.1:8080",
         ] {
             let err = normalize_endpoint(bad);
             assert!(

@@ -1,7 +1,14 @@
-//! The client's one error type, [`Error`], and the reading of the cloud's
-//! error answers (DWS `error_code`/`error_msg`, CSS `errCode`/`externalMessage`,
-//! API gateway `APIGW.xxxx`, and non-JSON bodies such as HTML 5xx pages).
+//! The client's one error type, [`Error`], what a call saw last when it ran
+//! out of time ([`LastSeen`]), and the reading of the cloud's error answers
+//! (DWS `error_code`/`error_msg`, CSS `errCode`/`externalMessage`, API
+//! gateway `APIGW.xxxx`, and non-JSON bodies such as HTML 5xx pages).
+//!
+//! Text that comes from the network (messages, codes, request ids, body
+//! excerpts) is cut short and stripped of control characters before it is
+//! stored in an error, so a hostile answer cannot flood or forge a
+//! diagnostic.
 
+use std::fmt;
 use std::time::Duration;
 
 use thiserror::Error as ThisError;
@@ -28,6 +35,17 @@ pub enum Error {
         message: String,
         request_id: Option<String>,
     },
+    /// The API gateway has locked the access key after repeated signature
+    /// failures (`APIGW.0301`, "AK access failed to reach the limit"). It
+    /// unlocks by itself after about 5 minutes. Never retried.
+    #[error("{operation} failed: the API gateway has locked this access key after repeated signature failures{}: the lock lifts after about 5 minutes; check secret_key (and security_token) now, then wait 5 minutes before trying again, since every refused attempt extends the lock", detail(Some(*.status), .code, .message, .request_id))]
+    KeyLocked {
+        operation: String,
+        status: u16,
+        code: Option<String>,
+        message: String,
+        request_id: Option<String>,
+    },
     /// Throttled (HTTP 429 or `APIGW.0308`) and retries ran out.
     #[error("{operation} failed: the cloud throttled the request{}: retries are exhausted; try again later or lower -parallelism", detail(Some(*.status), .code, .message, .request_id))]
     Throttled {
@@ -39,7 +57,8 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// The cluster is busy with another operation (`DWS.7023`, `CSS.0011`)
-    /// and retries ran out.
+    /// and retries ran out (without a deadline; with one, a busy cluster is
+    /// retried until the deadline, see [`Error::DeadlineExceeded`]).
     #[error("{operation} failed: the cluster is busy with another operation{}: wait for it to finish and try again", detail(Some(*.status), .code, .message, .request_id))]
     Busy {
         operation: String,
@@ -66,13 +85,48 @@ pub enum Error {
         existing_description: Option<String>,
         wanted_description: Option<String>,
     },
-    /// The request could not be sent or its answer was lost. `ambiguous`
-    /// means the request may have reached the cloud and taken effect.
+    /// The connection broke after the request was sent, or the answer was
+    /// lost. `ambiguous` means the request may have reached the cloud and
+    /// taken effect.
     #[error("{operation} failed: could not talk to the cloud: {reason}{}: check the endpoint, the network and any proxy", if *.ambiguous { " (the request may have taken effect)" } else { "" })]
     Transport {
         operation: String,
         reason: String,
         ambiguous: bool,
+    },
+    /// No connection could be made (refused, DNS failure, unreachable
+    /// network): the request never left. `origin` says which setting
+    /// produced the URL.
+    #[error("{operation} failed: could not connect to {endpoint} ({reason}) in {attempts} attempt{} over {}: the URL comes from {origin}; check it, the network and any proxy", plural(*.attempts), secs(*.waited))]
+    Unreachable {
+        operation: String,
+        /// Scheme, host and port of the endpoint.
+        endpoint: String,
+        /// Where the endpoint came from, e.g. `endpoints.dws / HW_DWS_ENDPOINT`.
+        origin: String,
+        reason: String,
+        attempts: u32,
+        waited: Duration,
+    },
+    /// The endpoint answered with a redirect (3xx). The client never follows
+    /// redirects: the signed request and its security token must not go to
+    /// another host.
+    #[error("{operation} failed: the endpoint answered HTTP {status}, a redirect to {}; redirects are never followed: check the endpoint settings ({origin})", .location.as_deref().unwrap_or("an unnamed location"))]
+    Redirect {
+        operation: String,
+        status: u16,
+        /// The host the `Location` header names, if it names one.
+        location: Option<String>,
+        origin: String,
+    },
+    /// The answer was larger than the client reads ([`crate::MAX_ANSWER_BYTES`]).
+    #[error("{operation} failed: the answer is larger than the {} MiB this client reads ({}){}: check the endpoint settings", .limit / (1024 * 1024), describe_length(*.length), detail(None, &None, "", .request_id))]
+    TooLarge {
+        operation: String,
+        limit: u64,
+        /// The announced `Content-Length`, when it was the reason.
+        length: Option<u64>,
+        request_id: Option<String>,
     },
     /// The endpoint's TLS certificate was refused. Never retried: it will
     /// not change by itself, and the request was never sent.
@@ -88,17 +142,85 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// No answer within the configured request timeout (the request may
-    /// have taken effect).
+    /// have taken effect). Retried; the scope's deadline, when there is one,
+    /// ends the retries with [`Error::DeadlineExceeded`].
     #[error(
         "{operation} failed: no answer within the request timeout (the request may have taken effect): check the network or raise the timeout"
     )]
     Timeout { operation: String },
+    /// The [`crate::Scope`]'s deadline came before the call could finish:
+    /// no request, retry or wait runs past it. `last` is what the call saw
+    /// last; `waited` and `attempts` cover the whole call (all retries).
+    #[error("{operation} did not finish before the deadline: {last}; {attempts} request{} over {}{}", plural(*.attempts), secs(*.waited), if *.may_have_created { "; the snapshot may exist in the cloud: the next apply finds it by name and adopts it" } else { "" })]
+    DeadlineExceeded {
+        operation: String,
+        waited: Duration,
+        attempts: u32,
+        last: Box<LastSeen>,
+        /// A create whose outcome is unknown: the snapshot may have been
+        /// made, and a later create of the same name adopts it.
+        may_have_created: bool,
+    },
+    /// A state change that is never blindly repeated (a CSS restore) may or
+    /// may not have taken effect: its answer was lost, and the check that
+    /// followed did not show it. It was not sent again.
+    #[error(
+        "{operation}: the outcome is unknown ({last}); it was not sent again, since repeating it could run it twice: check {check} before trying again"
+    )]
+    OutcomeUnknown {
+        operation: String,
+        last: Box<Error>,
+        /// Where to look, e.g. `the restoreStatus of CSS snapshot …`.
+        check: String,
+    },
     /// The caller's cancellation token fired.
     #[error("the operation was cancelled")]
     Cancelled,
     /// The client configuration is invalid.
     #[error("invalid configuration `{field}`: {reason}")]
     Config { field: String, reason: String },
+}
+
+/// What a call saw last before its deadline ran out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LastSeen {
+    /// The deadline had passed before any request was made.
+    Nothing,
+    /// The cloud has not answered for `waited` (the last request hung, or
+    /// timed out, since the last answer or the start of the call).
+    NoAnswer { waited: Duration },
+    /// The cloud's last answer, an error (busy, throttled, 5xx, …).
+    Answer {
+        status: u16,
+        code: Option<String>,
+        message: String,
+        request_id: Option<String>,
+    },
+    /// The last attempt failed without an answer (no connection, TLS, a
+    /// broken connection): the error itself.
+    Failure(Box<Error>),
+}
+
+impl fmt::Display for LastSeen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LastSeen::Nothing => f.write_str("no request could be made in time"),
+            LastSeen::NoAnswer { waited } => {
+                write!(f, "no answer from the cloud for {}", secs(*waited))
+            }
+            LastSeen::Answer {
+                status,
+                code,
+                message,
+                request_id,
+            } => write!(
+                f,
+                "the cloud's last answer was {}",
+                detail_parts(Some(*status), code, message, request_id)
+            ),
+            LastSeen::Failure(err) => write!(f, "the last attempt failed: {err}"),
+        }
+    }
 }
 
 impl Error {
@@ -113,24 +235,12 @@ impl Error {
         self.code().is_some_and(|c| CLUSTER_GONE_CODES.contains(&c))
     }
 
-    /// The cloud's request id, when the failure came with one.
-    pub fn request_id(&self) -> Option<&str> {
-        match self {
-            Error::NotFound { request_id, .. }
-            | Error::Auth { request_id, .. }
-            | Error::Throttled { request_id, .. }
-            | Error::Busy { request_id, .. }
-            | Error::Api { request_id, .. }
-            | Error::Decode { request_id, .. } => request_id.as_deref(),
-            _ => None,
-        }
-    }
-
     /// The cloud's error code (`DWS.5149`, `CSS.0015`, `APIGW.0301`, …).
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::NotFound { code, .. }
             | Error::Auth { code, .. }
+            | Error::KeyLocked { code, .. }
             | Error::Throttled { code, .. }
             | Error::Busy { code, .. }
             | Error::Api { code, .. } => code.as_deref(),
@@ -144,9 +254,110 @@ impl Error {
             reason: reason.into(),
         }
     }
+
+    /// An HTTP answer the cloud gave (as opposed to no answer at all).
+    pub(crate) fn is_answer(&self) -> bool {
+        matches!(
+            self,
+            Error::NotFound { .. }
+                | Error::Auth { .. }
+                | Error::KeyLocked { .. }
+                | Error::Throttled { .. }
+                | Error::Busy { .. }
+                | Error::Api { .. }
+                | Error::Redirect { .. }
+                | Error::TooLarge { .. }
+                | Error::Decode { .. }
+        )
+    }
+
+    /// What this failure shows of the cloud, for [`Error::DeadlineExceeded`];
+    /// `silent_for` is how long the cloud has not answered.
+    pub(crate) fn last_seen(self, silent_for: Duration) -> LastSeen {
+        match self {
+            Error::Timeout { .. } => LastSeen::NoAnswer { waited: silent_for },
+            Error::Auth {
+                status,
+                code,
+                message,
+                request_id,
+                ..
+            }
+            | Error::KeyLocked {
+                status,
+                code,
+                message,
+                request_id,
+                ..
+            }
+            | Error::Throttled {
+                status,
+                code,
+                message,
+                request_id,
+                ..
+            }
+            | Error::Busy {
+                status,
+                code,
+                message,
+                request_id,
+                ..
+            }
+            | Error::Api {
+                status,
+                code,
+                message,
+                request_id,
+                ..
+            } => LastSeen::Answer {
+                status,
+                code,
+                message,
+                request_id,
+            },
+            other => LastSeen::Failure(Box::new(other)),
+        }
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// A duration for people: `0.4 s`, `12 s`.
+pub(crate) fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 10.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{} s", d.as_secs())
+    }
+}
+
+fn describe_length(length: Option<u64>) -> String {
+    match length {
+        Some(n) => format!("it announced {n} bytes"),
+        None => "it was cut off while reading".to_owned(),
+    }
 }
 
 fn detail(
+    status: Option<u16>,
+    code: &Option<String>,
+    message: &str,
+    request_id: &Option<String>,
+) -> String {
+    let parts = detail_parts(status, code, message, request_id);
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({parts})")
+    }
+}
+
+/// `HTTP 400, DWS.0002: invalid name, request id r-1` (the parts present).
+fn detail_parts(
     status: Option<u16>,
     code: &Option<String>,
     message: &str,
@@ -165,11 +376,7 @@ fn detail(
     if let Some(id) = request_id {
         parts.push(format!("request id {id}"));
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", parts.join(", "))
-    }
+    parts.join(", ")
 }
 
 fn auth_head(status: u16) -> &'static str {
@@ -197,13 +404,15 @@ fn describe_descriptions(existing: &Option<String>, wanted: &Option<String>) -> 
 }
 
 /// Which kind of call failed: some codes mean "not found" only for reads and
-/// deletes (`DWS.0001`).
+/// deletes (`DWS.0001`); creates and actions are never blindly repeated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OpKind {
     Create,
     Read,
     List,
     Delete,
+    /// A state change that is not a create (a CSS restore).
+    Action,
 }
 
 /// What a call is doing, in words, for errors and logs.
@@ -241,10 +450,20 @@ const BUSY_CODES: &[&str] = &["DWS.7023", "CSS.0011"];
 const CLUSTER_GONE_CODES: &[&str] = &["DWS.0047", "DWS.0015", "CSS.0015"];
 /// Codes that say the snapshot is missing (besides the cluster-gone ones).
 const SNAPSHOT_GONE_CODES: &[&str] = &["DWS.5149"];
-const THROTTLE_CODES: &[&str] = &["APIGW.0308"];
+const THROTTLE_CODES: &[&str] = &["APIGW.0308", "APIG.0308"];
+/// How the gateway words a locked access key: Huawei's documentation
+/// ("AK access failed to reach the limit,forbidden") and the emulator
+/// ("access key locked after repeated signature failures"), lower case.
+const LOCKED_PHRASES: &[&str] = &["reach the limit", "access key locked", "ak locked"];
+
+/// Longest cloud message kept in an error.
+pub(crate) const MESSAGE_CHARS: usize = 512;
+/// Longest error code or request id kept.
+pub(crate) const ID_CHARS: usize = 128;
 
 impl CloudError {
-    /// Reads an error answer: status, request id header (if any), body.
+    /// Reads an error answer: status, request id header (if any), body (only
+    /// its first bytes are read; see [`ERROR_BODY_BYTES`]).
     pub(crate) fn parse(
         status: u16,
         header_request_id: Option<String>,
@@ -253,15 +472,18 @@ impl CloudError {
     ) -> Self {
         let parsed = parse_error_body(body);
         let message = match parsed.message {
-            Some(m) if !m.is_empty() => m,
+            Some(m) if !m.is_empty() => clean_text(&m, MESSAGE_CHARS),
             _ if parsed.json => String::new(),
             _ => body_excerpt(body).unwrap_or_else(|| reason_phrase(status).to_owned()),
         };
         CloudError {
             status,
-            code: parsed.code,
+            code: parsed.code.map(|c| clean_text(&c, ID_CHARS)),
             message,
-            request_id: header_request_id.or(parsed.request_id),
+            request_id: header_request_id
+                .or(parsed.request_id)
+                .map(|r| clean_text(&r, ID_CHARS))
+                .filter(|r| !r.is_empty()),
             retry_after,
         }
     }
@@ -269,7 +491,7 @@ impl CloudError {
     /// Turns the answer into the matching [`Error`] variant for `op`.
     pub(crate) fn classify(self, op: &Operation) -> Error {
         let code = self.code.as_deref().unwrap_or("");
-        let gateway = code.starts_with("APIGW.");
+        let gateway = code.starts_with("APIGW.") || code.starts_with("APIG.");
         let not_found = SNAPSHOT_GONE_CODES.contains(&code)
             || CLUSTER_GONE_CODES.contains(&code)
             || (code == "DWS.0001" && matches!(op.kind, OpKind::Read | OpKind::Delete))
@@ -301,13 +523,28 @@ impl CloudError {
                 request_id: self.request_id,
             };
         }
-        if self.status == 401 || code.starts_with("APIGW.03") {
-            return Error::Auth {
-                operation,
-                status: self.status,
-                code: self.code,
-                message: self.message,
-                request_id: self.request_id,
+        let auth_code = code.starts_with("APIGW.03") || code.starts_with("APIG.03");
+        if self.status == 401 || auth_code {
+            let lower = self.message.to_ascii_lowercase();
+            let locked = LOCKED_PHRASES.iter().any(|p| lower.contains(p));
+            let (status, code, message, request_id) =
+                (self.status, self.code, self.message, self.request_id);
+            return if locked {
+                Error::KeyLocked {
+                    operation,
+                    status,
+                    code,
+                    message,
+                    request_id,
+                }
+            } else {
+                Error::Auth {
+                    operation,
+                    status,
+                    code,
+                    message,
+                    request_id,
+                }
             };
         }
         Error::Api {
@@ -370,12 +607,58 @@ fn scalar_text(v: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// How much of an error answer is read at all: enough for any real error
+/// JSON; the rest of a larger body is never read.
+pub(crate) const ERROR_BODY_BYTES: usize = 64 * 1024;
+/// How much of a body an excerpt looks at.
+const EXCERPT_SOURCE_BYTES: usize = 4 * 1024;
 const EXCERPT_CHARS: usize = 160;
 
-/// A short, single-line excerpt of a non-JSON body: an HTML page's title (or
-/// its text without tags), whitespace collapsed, at most 160 characters.
+/// Text from the network made safe to show: control characters (newlines,
+/// escapes, bidi controls…) become spaces, whitespace runs collapse to one
+/// space, and more than `max` characters are cut with `…`.
+pub(crate) fn clean_text(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max * 4 + 4));
+    let mut count = 0;
+    let mut pending_space = false;
+    for c in s.chars() {
+        let c = if c.is_control() || is_format_control(c) {
+            ' '
+        } else {
+            c
+        };
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        let needed = 1 + usize::from(pending_space);
+        if count + needed > max {
+            out.push('…');
+            return out;
+        }
+        if pending_space {
+            out.push(' ');
+            count += 1;
+            pending_space = false;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out
+}
+
+/// Unicode format controls that reorder or hide text (bidi overrides,
+/// zero-width characters), which `char::is_control` does not cover.
+fn is_format_control(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// A short, single-line excerpt of a non-JSON body, from its first 4 KiB
+/// only: an HTML page's title (or its text without tags), cleaned with
+/// [`clean_text`], at most 160 characters.
 pub(crate) fn body_excerpt(body: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(body);
+    let head = &body[..body.len().min(EXCERPT_SOURCE_BYTES)];
+    let text = String::from_utf8_lossy(head);
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -389,16 +672,8 @@ pub(crate) fn body_excerpt(body: &[u8]) -> Option<String> {
     } else {
         text.to_owned()
     };
-    let collapsed = source.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.is_empty() {
-        return None;
-    }
-    if collapsed.chars().count() > EXCERPT_CHARS {
-        let cut: String = collapsed.chars().take(EXCERPT_CHARS).collect();
-        Some(format!("{cut}…"))
-    } else {
-        Some(collapsed)
-    }
+    let cleaned = clean_text(&source, EXCERPT_CHARS);
+    (!cleaned.is_empty()).then_some(cleaned)
 }
 
 fn strip_tags(text: &str) -> String {
@@ -450,7 +725,7 @@ mod tests {
         assert_eq!(e.request_id.as_deref(), Some("r-1"));
         let err = e.classify(&op(OpKind::Read));
         assert!(err.is_not_found());
-        assert_eq!(err.request_id(), Some("r-1"));
+        assert!(err.to_string().contains("request id r-1"), "{err}");
     }
 
     #[test]
@@ -467,7 +742,7 @@ mod tests {
         assert!(
             matches!(err, Error::NotFound { ref code, .. } if code.as_deref() == Some("CSS.0015"))
         );
-        assert_eq!(err.request_id(), Some("hdr-1"));
+        assert!(err.to_string().contains("request id hdr-1"), "{err}");
     }
 
     #[test]
@@ -615,5 +890,108 @@ mod tests {
             "create DWS snapshot \"nightly\" on cluster c-1 failed (HTTP 400, DWS.0002: invalid name, request id req-9)"
         );
         assert_eq!(err.code(), Some("DWS.0002"));
+    }
+
+    #[test]
+    fn locked_key_says_so_and_when_it_lifts() {
+        // Huawei's documented wording, and the emulator's.
+        for body in [
+            br#"{"error_msg":"Incorrect IAM authentication information: AK access failed to reach the limit,forbidden.","error_code":"APIGW.0301","request_id":"r"}"#.as_slice(),
+            br#"{"error_msg":"Incorrect IAM authentication information: access key locked after repeated signature failures","error_code":"APIGW.0301"}"#.as_slice(),
+            br#"{"error_msg":"Incorrect IAM authentication information: AK access failed to reach the limit,forbidden.","error_code":"APIG.0301"}"#.as_slice(),
+        ] {
+            let err = CloudError::parse(401, None, None, body).classify(&op(OpKind::Read));
+            assert!(matches!(err, Error::KeyLocked { status: 401, .. }), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains("locked this access key"), "{text}");
+            assert!(text.contains("about 5 minutes"), "{text}");
+        }
+        // A plain signature failure is not a lock.
+        let err = CloudError::parse(
+            401,
+            None,
+            None,
+            br#"{"error_msg":"Incorrect IAM authentication information: verify aksk signature fail","error_code":"APIGW.0301"}"#,
+        )
+        .classify(&op(OpKind::Read));
+        assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn hostile_message_is_cut_and_stripped() {
+        let evil = format!(
+            r#"{{"error_code":"DWS.0002\u001b[31m","error_msg":"line one\nline two\r\u001b[2J\u202eevil {}","request_id":"id\nforged"}}"#,
+            "x".repeat(10_000)
+        );
+        let e = CloudError::parse(400, None, None, evil.as_bytes());
+        assert!(
+            !e.message.chars().any(|c| c.is_control()),
+            "{:?}",
+            e.message
+        );
+        assert!(!e.message.contains('\u{202e}'));
+        assert!(
+            e.message.starts_with("line one line two [2J evil x"),
+            "{:?}",
+            e.message
+        );
+        assert!(e.message.chars().count() <= MESSAGE_CHARS + 1);
+        assert!(e.message.ends_with('…'));
+        assert_eq!(e.code.as_deref(), Some("DWS.0002 [31m"));
+        assert_eq!(e.request_id.as_deref(), Some("id forged"));
+        let text = e.classify(&op(OpKind::Create)).to_string();
+        assert!(!text.contains('\n') && text.len() < 1200, "{text}");
+    }
+
+    #[test]
+    fn clean_text_edges() {
+        assert_eq!(clean_text("  a \t b  ", 10), "a b");
+        assert_eq!(clean_text("abcdef", 3), "abc…");
+        assert_eq!(clean_text("ab cd", 4), "ab c…");
+        assert_eq!(clean_text("\u{0}\u{7}", 5), "");
+        assert_eq!(clean_text("héllo wörld", 20), "héllo wörld");
+    }
+
+    #[test]
+    fn excerpt_reads_only_the_head_of_a_huge_body() {
+        let mut body = b"<html><body>start ".to_vec();
+        body.extend(std::iter::repeat_n(b'z', 1 << 20));
+        body.extend_from_slice(b" TAIL</body></html>");
+        let excerpt = body_excerpt(&body).unwrap_or_default();
+        assert!(excerpt.starts_with("start zzz"), "{excerpt}");
+        assert!(!excerpt.contains("TAIL"));
+    }
+
+    #[test]
+    fn last_seen_describes_answers_and_silence() {
+        let busy = CloudError::parse(
+            403,
+            None,
+            None,
+            br#"{"error_code":"DWS.7023","error_msg":"busy"}"#,
+        )
+        .classify(&op(OpKind::Delete));
+        let seen = busy.last_seen(Duration::from_secs(3));
+        assert_eq!(
+            seen.to_string(),
+            "the cloud's last answer was HTTP 403, DWS.7023: busy"
+        );
+        let silent = Error::Timeout {
+            operation: "x".to_owned(),
+        }
+        .last_seen(Duration::from_secs(42));
+        assert_eq!(silent.to_string(), "no answer from the cloud for 42 s");
+        let err = Error::DeadlineExceeded {
+            operation: "create DWS snapshot \"a\" on cluster c".to_owned(),
+            waited: Duration::from_millis(10_200),
+            attempts: 1,
+            last: Box::new(silent),
+            may_have_created: true,
+        };
+        assert_eq!(
+            err.to_string(),
+            "create DWS snapshot \"a\" on cluster c did not finish before the deadline: no answer from the cloud for 42 s; \
+             1 request over 10 s; the snapshot may exist in the cloud: the next apply finds it by name and adopts it"
+        );
     }
 }

@@ -1,12 +1,12 @@
 //! IAM: resolving the project id of a region (`GET /v3/projects?name=`).
 
+use crate::scope::Scope;
 use reqwest::Method;
 use serde::Deserialize;
-use tokio_util::sync::CancellationToken;
 
 use crate::endpoint::Service;
 use crate::error::{Error, OpKind, Operation};
-use crate::transport::{Call, Transport};
+use crate::transport::{Call, Transport, decode};
 use crate::wire;
 
 /// An IAM project (one per region per account).
@@ -28,31 +28,32 @@ struct ProjectsEnvelope {
     projects: Option<Vec<Project>>,
 }
 
-/// Finds the project named `region`; none (or several) is a
-/// [`Error::Config`] on `region`.
-pub(crate) async fn resolve_project_id(
+/// The projects IAM lists under the name `region` (one signed call; the
+/// cheapest check that the credentials work).
+pub(crate) async fn list_projects(
     transport: &Transport,
     region: &str,
-    cancel: &CancellationToken,
-) -> Result<String, Error> {
-    let op = Operation::new(
-        OpKind::List,
-        format!("look up the IAM project of region {region}"),
-        format!("IAM project {region}"),
-    );
-    let call = Call {
-        op: &op,
-        method: Method::GET,
-        service: Service::Iam,
-        segments: vec!["v3", "projects"],
-        query: vec![("name".to_owned(), region.to_owned())],
-        body: None,
-    };
-    let envelope: ProjectsEnvelope = transport.execute_json(&call, cancel).await?;
-    pick_project(envelope.projects.unwrap_or_default(), region)
+    scope: &Scope,
+) -> Result<Vec<Project>, Error> {
+    let call = Call::global(
+        Service::Iam,
+        Method::GET,
+        Operation::new(
+            OpKind::List,
+            format!("look up the IAM project of region {region}"),
+            format!("IAM project {region}"),
+        ),
+        &["v3", "projects"],
+    )
+    .query("name", region);
+    let reply = transport.execute(&call, None, scope).await?;
+    let envelope: ProjectsEnvelope = decode(&call.op, &reply)?;
+    Ok(envelope.projects.unwrap_or_default())
 }
 
-fn pick_project(projects: Vec<Project>, region: &str) -> Result<String, Error> {
+/// The one enabled project named `region`; none (or several) is a
+/// [`Error::Config`] on `region`.
+pub(crate) fn pick_project(projects: Vec<Project>, region: &str) -> Result<String, Error> {
     let matching: Vec<Project> = projects
         .into_iter()
         .filter(|p| p.name == region && p.enabled != Some(false) && !p.id.is_empty())

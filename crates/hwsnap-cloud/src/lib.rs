@@ -3,7 +3,8 @@
 //!
 //! Main types: [`Client`] (built from a [`Config`], cheap to clone) with
 //! [`Client::dws`] → [`Dws`] and [`Client::css`] → [`Css`], the typed answers
-//! [`DwsSnapshot`] and [`CssSnapshot`], and the one matchable [`Error`].
+//! [`DwsSnapshot`] and [`CssSnapshot`], the [`Scope`] every call runs under,
+//! and the one matchable [`Error`].
 //!
 //! The design decision to know: **creates are never blindly retried.** Every
 //! other call is retried under one policy ([`retry`]: 429 with `Retry-After`,
@@ -12,19 +13,34 @@
 //! looking the snapshot's name up on its cluster and adopting it
 //! ([`Created::adopted`]); only when it is not there is the create repeated.
 //! The same lookup turns "name already exists" into an adoption when the
-//! description matches, so a re-run after a crash converges.
+//! description matches, so a re-run after a crash converges. A CSS restore
+//! is never resent after a lost answer either ([`Css::restore_snapshot`]).
+//!
+//! Two more rules hold for every call:
+//! - **The [`Scope`]'s deadline is a hard limit.** Each request's timeout is
+//!   the smaller of [`Config::request_timeout`] and what is left; no retry,
+//!   backoff or `Retry-After` wait runs past it; running out is
+//!   [`Error::DeadlineExceeded`], saying what was seen last. A busy cluster
+//!   is retried by the client alone, until the deadline.
+//! - **The endpoint is not trusted.** Redirects are never followed, answers
+//!   are read up to [`MAX_ANSWER_BYTES`], header values and error texts are
+//!   parsed without panicking, cut short and stripped of control characters,
+//!   and the signing headers are marked sensitive. Secrets are zeroized when
+//!   the credentials are dropped.
 //!
 //! Every request is signed with [`hwsnap_sign::sign`]; secrets never reach
 //! logs, errors or `Debug` output.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), hwsnap_cloud::Error> {
-//! use hwsnap_cloud::{Client, Config, CreateDwsSnapshot};
-//! use tokio_util::sync::CancellationToken;
+//! use std::time::Duration;
+//! use hwsnap_cloud::{CancellationToken, Client, Config, CreateDwsSnapshot, Credentials, Scope};
 //!
-//! let creds = hwsnap_sign::Credentials::new("AK", "SK");
+//! let creds = Credentials::new("AK", "SK");
 //! let client = Client::new(Config::new("ap-southeast-1", creds))?;
-//! let cancel = CancellationToken::new();
+//! let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+//! let scope = Scope::new(CancellationToken::new()).with_deadline(deadline);
+//! client.check_credentials(&scope).await?;
 //! let _guard = client.lock_cluster("44b277eb-39be-4921-be31-3d61b43651d7").await;
 //! let created = client
 //!     .dws()
@@ -34,14 +50,15 @@
 //!             cluster_id: "44b277eb-39be-4921-be31-3d61b43651d7".into(),
 //!             description: None,
 //!         },
-//!         &cancel,
+//!         &scope,
 //!     )
 //!     .await?;
-//! let snapshot = client.dws().show_snapshot(&created.id, &cancel).await?;
+//! let snapshot = client.dws().show_snapshot(&created.id, &scope).await?;
 //! println!("{} is {}", snapshot.id, snapshot.status.as_str());
 //! # Ok(()) }
 //! ```
 
+mod cache;
 mod client;
 pub mod config;
 pub mod css;
@@ -50,15 +67,27 @@ pub mod endpoint;
 pub mod error;
 pub mod iam;
 pub mod retry;
+pub mod scope;
 mod transport;
 pub mod wire;
 
+pub use cache::Fresh;
 pub use client::{Client, ClusterGuard};
-pub use config::{Config, DEFAULT_MAX_RETRIES, Endpoints};
-pub use css::{CreateCssSnapshot, Css, CssSnapshot, CssStatus};
-pub use dws::{CreateDwsSnapshot, Datastore, Dws, DwsSnapshot, DwsSnapshotType, DwsStatus};
+pub use config::{
+    Config, DEFAULT_CSS_LIST_REUSE, DEFAULT_MAX_RETRIES, EndpointOrigins, Endpoints, PerService,
+};
+pub use css::{
+    CreateCssSnapshot, Css, CssBackupMethod, CssBackupType, CssRestoreStatus, CssSnapshot,
+    CssStatus, RestoreCssSnapshot,
+};
+pub use dws::{
+    CreateDwsSnapshot, Datastore, Dws, DwsPage, DwsPages, DwsSnapshot, DwsSnapshotType, DwsSortKey,
+    DwsStatus, ListDwsSnapshots, SortDir,
+};
 pub use endpoint::{Service, default_endpoint, normalize_endpoint};
-pub use error::Error;
+pub use error::{Error, LastSeen};
+pub use hwsnap_sign::Credentials;
 pub use retry::{Created, RetryTiming};
+pub use scope::Scope;
 pub use tokio_util::sync::CancellationToken;
-pub use transport::JSON_CONTENT_TYPE;
+pub use transport::{JSON_CONTENT_TYPE, MAX_ANSWER_BYTES};

@@ -57,9 +57,19 @@ macro_rules! wire_words {
 }
 pub(crate) use wire_words;
 
+/// The engine a snapshot belongs to (`datastore{type,version}`, in DWS and
+/// CSS answers alike).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct Datastore {
+    #[serde(default, rename = "type", deserialize_with = "opt_string")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub version: Option<String>,
+}
+
 /// Parses a timestamp leniently: RFC 3339, or `YYYY-MM-DD[T ]HH:MM:SS[.frac]`
 /// followed by `Z`, `+hh:mm`, `+hhmm` or nothing (UTC assumed).
-pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -98,7 +108,7 @@ fn split_offset(s: &str) -> Option<(&str, time::UtcOffset)> {
 }
 
 /// Epoch milliseconds to a time; `0` and negative values mean "not set".
-pub fn from_epoch_millis(ms: i64) -> Option<OffsetDateTime> {
+pub(crate) fn from_epoch_millis(ms: i64) -> Option<OffsetDateTime> {
     if ms <= 0 {
         return None;
     }

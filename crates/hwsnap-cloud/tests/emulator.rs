@@ -1,14 +1,16 @@
 //! The client against the real emulator, started in-process on port 0: every
-//! operation's happy path, IAM project resolution, each retry path through
-//! fault injection, no retry on bad credentials, and the lost-response create.
+//! operation's happy path, IAM project resolution and the credential check,
+//! each retry path through fault injection, no retry on bad credentials and
+//! the locked key, the lost-response create, DWS paging and the shared CSS
+//! list.
 
 mod tls;
 
 use std::time::{Duration, Instant};
 
 use hwsnap_cloud::{
-    CancellationToken, Client, Config, CreateCssSnapshot, CreateDwsSnapshot, CssStatus, DwsStatus,
-    Endpoints, Error, RetryTiming,
+    CancellationToken, Client, Config, CreateCssSnapshot, CreateDwsSnapshot, CssStatus, DwsSortKey,
+    DwsStatus, Endpoints, Error, Fresh, ListDwsSnapshots, RetryTiming, Scope, SortDir,
 };
 use serde_json::{Value, json};
 
@@ -147,10 +149,10 @@ fn faults_of(requests: &[Value]) -> Vec<Option<String>> {
 async fn iam_resolves_project_once() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    assert_eq!(client.project_id(&cancel).await?, PROJECT);
-    assert_eq!(client.clone().project_id(&cancel).await?, PROJECT);
-    client.dws().list_snapshots(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    assert_eq!(client.project_id(&scope).await?, PROJECT);
+    assert_eq!(client.clone().project_id(&scope).await?, PROJECT);
+    client.dws().list_snapshots(&scope).await?;
     let log = env.requests().await?;
     let iam: Vec<_> = log.iter().filter(|r| r["service"] == "iam").collect();
     assert_eq!(iam.len(), 1, "{log:?}");
@@ -165,7 +167,10 @@ async fn wrong_region_is_a_config_error() -> TestResult {
     let mut config = env.config(AK, SK);
     config.region = "xx-nowhere-1".to_owned();
     let client = Client::new(config)?;
-    let err = client.project_id(&CancellationToken::new()).await.err();
+    let err = client
+        .project_id(&Scope::new(CancellationToken::new()))
+        .await
+        .err();
     assert!(
         matches!(err, Some(Error::Config { ref field, .. }) if field == "region"),
         "{err:?}"
@@ -177,15 +182,15 @@ async fn wrong_region_is_a_config_error() -> TestResult {
 async fn dws_happy_path() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let _guard = client.lock_cluster(&env.dws_cluster).await;
     let created = client
         .dws()
-        .create_snapshot(&dws_req(&env, "nightly-1", Some("first")), &cancel)
+        .create_snapshot(&dws_req(&env, "nightly-1", Some("first")), &scope)
         .await?;
     assert!(!created.adopted);
 
-    let shown = client.dws().show_snapshot(&created.id, &cancel).await?;
+    let shown = client.dws().show_snapshot(&created.id, &scope).await?;
     assert_eq!(shown.id, created.id);
     assert_eq!(shown.name, "nightly-1");
     assert_eq!(shown.description.as_deref(), Some("first"));
@@ -197,21 +202,21 @@ async fn dws_happy_path() -> TestResult {
     );
     assert!(shown.started.is_some());
 
-    let all = client.dws().list_snapshots(&cancel).await?;
+    let all = client.dws().list_snapshots(&scope).await?;
     assert!(all.iter().any(|s| s.id == created.id));
     let mine = client
         .dws()
-        .list_cluster_snapshots(&env.dws_cluster, &cancel)
+        .list_cluster_snapshots(&env.dws_cluster, &scope)
         .await?;
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].id, created.id);
 
-    client.dws().delete_snapshot(&created.id, &cancel).await?;
-    let gone = client.dws().show_snapshot(&created.id, &cancel).await.err();
+    client.dws().delete_snapshot(&created.id, &scope).await?;
+    let gone = client.dws().show_snapshot(&created.id, &scope).await.err();
     assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
     let again = client
         .dws()
-        .delete_snapshot(&created.id, &cancel)
+        .delete_snapshot(&created.id, &scope)
         .await
         .err();
     assert!(again.as_ref().is_some_and(Error::is_not_found), "{again:?}");
@@ -223,16 +228,16 @@ async fn dws_happy_path() -> TestResult {
 async fn dws_missing_things_are_not_found() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let err = client
         .dws()
-        .show_snapshot("7d3bc8f4-0000-4000-8000-000000000000", &cancel)
+        .show_snapshot("7d3bc8f4-0000-4000-8000-000000000000", &scope)
         .await
         .err();
     assert!(err.as_ref().is_some_and(Error::is_not_found), "{err:?}");
     let err = client
         .dws()
-        .list_cluster_snapshots("7d3bc8f4-0000-4000-8000-000000000001", &cancel)
+        .list_cluster_snapshots("7d3bc8f4-0000-4000-8000-000000000001", &scope)
         .await
         .err();
     assert!(err.as_ref().is_some_and(Error::is_not_found), "{err:?}");
@@ -243,17 +248,17 @@ async fn dws_missing_things_are_not_found() -> TestResult {
 async fn dws_cluster_listing_follows_pagination() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     for i in 0..103 {
         client
             .dws()
-            .create_snapshot(&dws_req(&env, &format!("snap-{i:03}"), None), &cancel)
+            .create_snapshot(&dws_req(&env, &format!("snap-{i:03}"), None), &scope)
             .await?;
     }
     env.clear_requests().await?;
     let listed = client
         .dws()
-        .list_cluster_snapshots(&env.dws_cluster, &cancel)
+        .list_cluster_snapshots(&env.dws_cluster, &scope)
         .await?;
     assert_eq!(listed.len(), 103);
     let ids: std::collections::HashSet<_> = listed.iter().map(|s| s.id.clone()).collect();
@@ -267,7 +272,7 @@ async fn dws_cluster_listing_follows_pagination() -> TestResult {
 async fn css_happy_path() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let req = CreateCssSnapshot {
         name: "css-snap-1".to_owned(),
         description: Some("logs".to_owned()),
@@ -275,17 +280,17 @@ async fn css_happy_path() -> TestResult {
     };
     let created = client
         .css()
-        .create_snapshot(&env.css_cluster, &req, &cancel)
+        .create_snapshot(&env.css_cluster, &req, &scope)
         .await?;
     assert!(!created.adopted);
     let listed = client
         .css()
-        .list_snapshots(&env.css_cluster, &cancel)
+        .list_snapshots(&env.css_cluster, Fresh::Within(Duration::ZERO), &scope)
         .await?;
     assert_eq!(listed.len(), 1);
     let found = client
         .css()
-        .find_snapshot(&env.css_cluster, &created.id, &cancel)
+        .find_snapshot(&env.css_cluster, &created.id, &scope)
         .await?;
     assert_eq!(found.name, "css-snap-1");
     assert_eq!(found.indices.as_deref(), Some("logs-*"));
@@ -299,23 +304,23 @@ async fn css_happy_path() -> TestResult {
 
     client
         .css()
-        .delete_snapshot(&env.css_cluster, &created.id, &cancel)
+        .delete_snapshot(&env.css_cluster, &created.id, &scope)
         .await?;
     let gone = client
         .css()
-        .find_snapshot(&env.css_cluster, &created.id, &cancel)
+        .find_snapshot(&env.css_cluster, &created.id, &scope)
         .await
         .err();
     assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
     let again = client
         .css()
-        .delete_snapshot(&env.css_cluster, &created.id, &cancel)
+        .delete_snapshot(&env.css_cluster, &created.id, &scope)
         .await
         .err();
     assert!(again.as_ref().is_some_and(Error::is_not_found), "{again:?}");
     let missing_cluster = client
         .css()
-        .find_snapshot("5b1e0c8d-0000-4000-8000-000000000000", &created.id, &cancel)
+        .find_snapshot("5b1e0c8d-0000-4000-8000-000000000000", &created.id, &scope)
         .await
         .err();
     assert!(
@@ -333,7 +338,7 @@ async fn wrong_credentials_are_never_retried() -> TestResult {
     let client = Client::new(config)?;
     let err = client
         .dws()
-        .list_snapshots(&CancellationToken::new())
+        .list_snapshots(&Scope::new(CancellationToken::new()))
         .await
         .err();
     assert!(
@@ -351,13 +356,13 @@ async fn wrong_credentials_are_never_retried() -> TestResult {
 async fn throttle_honours_retry_after() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "/snapshots$", "method": "GET", "kind": "throttle", "count": 1, "retry_after": 1}))
         .await?;
     env.clear_requests().await?;
     let started = Instant::now();
-    client.dws().list_snapshots(&cancel).await?;
+    client.dws().list_snapshots(&scope).await?;
     assert!(
         started.elapsed() >= Duration::from_millis(950),
         "{:?}",
@@ -383,12 +388,13 @@ async fn throttling_that_never_ends_gives_throttled() -> TestResult {
         .await?;
     let err = client
         .dws()
-        .list_snapshots(&CancellationToken::new())
+        .list_snapshots(&Scope::new(CancellationToken::new()))
         .await
         .err();
     assert!(matches!(err, Some(Error::Throttled { .. })), "{err:?}");
     assert!(
-        err.as_ref().and_then(Error::request_id).is_some(),
+        err.as_ref()
+            .is_some_and(|e| e.to_string().contains("request id ")),
         "{err:?}"
     );
     assert_eq!(env.requests().await?.len(), 3);
@@ -399,14 +405,14 @@ async fn throttling_that_never_ends_gives_throttled() -> TestResult {
 async fn html_500_is_retried() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "index_snapshots$", "kind": "html500", "count": 2}))
         .await?;
     env.clear_requests().await?;
     let listed = client
         .css()
-        .list_snapshots(&env.css_cluster, &cancel)
+        .list_snapshots(&env.css_cluster, Fresh::Within(Duration::ZERO), &scope)
         .await?;
     assert!(listed.is_empty());
     let log = env.requests().await?;
@@ -428,7 +434,7 @@ async fn html_500_error_reads_well_when_retries_run_out() -> TestResult {
         .await?;
     let err = client
         .dws()
-        .list_snapshots(&CancellationToken::new())
+        .list_snapshots(&Scope::new(CancellationToken::new()))
         .await
         .err();
     assert!(
@@ -447,10 +453,10 @@ async fn html_500_error_reads_well_when_retries_run_out() -> TestResult {
 async fn unavailable_is_retried() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     env.fault(json!({"path": "/v3/projects", "kind": "unavailable", "count": 1}))
         .await?;
-    assert_eq!(client.project_id(&cancel).await?, PROJECT);
+    assert_eq!(client.project_id(&scope).await?, PROJECT);
     let log = env.requests().await?;
     assert_eq!(faults_of(&log), vec![Some("unavailable".to_owned()), None]);
     Ok(())
@@ -460,14 +466,14 @@ async fn unavailable_is_retried() -> TestResult {
 async fn dropped_connection_before_read_is_retried() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let created = client
         .dws()
-        .create_snapshot(&dws_req(&env, "snap-a", None), &cancel)
+        .create_snapshot(&dws_req(&env, "snap-a", None), &scope)
         .await?;
     env.fault(json!({"path": "/snapshots/", "method": "GET", "kind": "drop_before", "count": 1}))
         .await?;
-    let shown = client.dws().show_snapshot(&created.id, &cancel).await?;
+    let shown = client.dws().show_snapshot(&created.id, &scope).await?;
     assert_eq!(shown.id, created.id);
     Ok(())
 }
@@ -476,14 +482,14 @@ async fn dropped_connection_before_read_is_retried() -> TestResult {
 async fn dropped_create_before_it_happened_is_created_once() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "/snapshots$", "method": "POST", "kind": "drop_before", "count": 1}))
         .await?;
     env.clear_requests().await?;
     let created = client
         .dws()
-        .create_snapshot(&dws_req(&env, "snap-b", Some("d")), &cancel)
+        .create_snapshot(&dws_req(&env, "snap-b", Some("d")), &scope)
         .await?;
     assert!(!created.adopted);
     assert_eq!(env.dws_snapshot_count().await?, 1);
@@ -501,13 +507,13 @@ async fn dropped_create_before_it_happened_is_created_once() -> TestResult {
 async fn lost_create_response_adopts_the_snapshot() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "/snapshots$", "method": "POST", "kind": "drop_after", "count": 1}))
         .await?;
     let created = client
         .dws()
-        .create_snapshot(&dws_req(&env, "Lost-Answer", Some("kept")), &cancel)
+        .create_snapshot(&dws_req(&env, "Lost-Answer", Some("kept")), &scope)
         .await?;
     assert!(created.adopted);
     let state = env.state().await?;
@@ -524,8 +530,8 @@ async fn lost_create_response_adopts_the_snapshot() -> TestResult {
 async fn lost_css_create_response_adopts_the_snapshot() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(
         json!({"path": "index_snapshot$", "method": "POST", "kind": "drop_after", "count": 1}),
     )
@@ -537,13 +543,13 @@ async fn lost_css_create_response_adopts_the_snapshot() -> TestResult {
     };
     let created = client
         .css()
-        .create_snapshot(&env.css_cluster, &req, &cancel)
+        .create_snapshot(&env.css_cluster, &req, &scope)
         .await?;
     assert!(created.adopted);
     assert_eq!(env.css_snapshot_count().await?, 1);
     let found = client
         .css()
-        .find_snapshot(&env.css_cluster, &created.id, &cancel)
+        .find_snapshot(&env.css_cluster, &created.id, &scope)
         .await?;
     assert_eq!(found.name, "css-lost");
     Ok(())
@@ -553,21 +559,21 @@ async fn lost_css_create_response_adopts_the_snapshot() -> TestResult {
 async fn create_rerun_adopts_same_description_and_refuses_another() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     let first = client
         .dws()
-        .create_snapshot(&dws_req(&env, "rerun-1", Some("same")), &cancel)
+        .create_snapshot(&dws_req(&env, "rerun-1", Some("same")), &scope)
         .await?;
     // Names are unique per cluster case-insensitively.
     let again = client
         .dws()
-        .create_snapshot(&dws_req(&env, "RERUN-1", Some("same")), &cancel)
+        .create_snapshot(&dws_req(&env, "RERUN-1", Some("same")), &scope)
         .await?;
     assert_eq!(again.id, first.id);
     assert!(again.adopted);
     let other = client
         .dws()
-        .create_snapshot(&dws_req(&env, "rerun-1", Some("different")), &cancel)
+        .create_snapshot(&dws_req(&env, "rerun-1", Some("different")), &scope)
         .await
         .err();
     assert!(
@@ -583,11 +589,11 @@ async fn create_rerun_adopts_same_description_and_refuses_another() -> TestResul
     };
     let a = client
         .css()
-        .create_snapshot(&env.css_cluster, &css_req, &cancel)
+        .create_snapshot(&env.css_cluster, &css_req, &scope)
         .await?;
     let b = client
         .css()
-        .create_snapshot(&env.css_cluster, &css_req, &cancel)
+        .create_snapshot(&env.css_cluster, &css_req, &scope)
         .await?;
     assert_eq!((b.id.as_str(), b.adopted), (a.id.as_str(), true));
     Ok(())
@@ -597,11 +603,11 @@ async fn create_rerun_adopts_same_description_and_refuses_another() -> TestResul
 async fn garbage_answer_is_a_decode_error() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "/snapshots$", "method": "GET", "kind": "garbage", "count": 1}))
         .await?;
-    let err = client.dws().list_snapshots(&cancel).await.err();
+    let err = client.dws().list_snapshots(&scope).await.err();
     assert!(matches!(err, Some(Error::Decode { .. })), "{err:?}");
     assert!(
         err.map(|e| e.to_string())
@@ -615,17 +621,17 @@ async fn garbage_answer_is_a_decode_error() -> TestResult {
 async fn cancellation_is_prompt() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "snapshots", "kind": "latency", "latency_ms": 5000}))
         .await?;
-    let trigger = cancel.clone();
+    let trigger = scope.cancel().clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(100)).await;
         trigger.cancel();
     });
     let started = Instant::now();
-    let err = client.dws().list_snapshots(&cancel).await.err();
+    let err = client.dws().list_snapshots(&scope).await.err();
     assert_eq!(err, Some(Error::Cancelled));
     assert!(started.elapsed() < Duration::from_secs(2));
     Ok(())
@@ -635,11 +641,11 @@ async fn cancellation_is_prompt() -> TestResult {
 async fn busy_cluster_is_retried_until_free() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     env.post("settings", json!({"create_seconds": 0.3})).await?;
     let first = client
         .dws()
-        .create_snapshot(&dws_req(&env, "busy-1", None), &cancel)
+        .create_snapshot(&dws_req(&env, "busy-1", None), &scope)
         .await?;
     // Deleting a snapshot still being created is refused as busy, then works.
     let mut config = env.config(AK, SK);
@@ -650,7 +656,7 @@ async fn busy_cluster_is_retried_until_free() -> TestResult {
     };
     config.max_retries = 10;
     let patient = Client::new(config)?;
-    patient.dws().delete_snapshot(&first.id, &cancel).await?;
+    patient.dws().delete_snapshot(&first.id, &scope).await?;
     assert_eq!(env.dws_snapshot_count().await?, 0);
     Ok(())
 }
@@ -659,8 +665,8 @@ async fn busy_cluster_is_retried_until_free() -> TestResult {
 async fn throttled_create_is_retried_without_lookup() -> TestResult {
     let env = start().await?;
     let client = env.client()?;
-    let cancel = CancellationToken::new();
-    client.project_id(&cancel).await?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
     env.fault(json!({"path": "index_snapshot$", "method": "POST", "kind": "throttle", "count": 2}))
         .await?;
     env.clear_requests().await?;
@@ -671,7 +677,7 @@ async fn throttled_create_is_retried_without_lookup() -> TestResult {
     };
     let created = client
         .css()
-        .create_snapshot(&env.css_cluster, &req, &cancel)
+        .create_snapshot(&env.css_cluster, &req, &scope)
         .await?;
     assert!(!created.adopted);
     let log = env.requests().await?;
@@ -687,7 +693,7 @@ async fn throttled_create_is_retried_without_lookup() -> TestResult {
 #[tokio::test]
 async fn busy_cluster_create_is_retried() -> TestResult {
     let env = start().await?;
-    let cancel = CancellationToken::new();
+    let scope = Scope::new(CancellationToken::new());
     env.post("settings", json!({"create_seconds": 0.3})).await?;
     let mut config = env.config(AK, SK);
     config.retry = RetryTiming {
@@ -699,12 +705,12 @@ async fn busy_cluster_create_is_retried() -> TestResult {
     let client = Client::new(config)?;
     client
         .dws()
-        .create_snapshot(&dws_req(&env, "first-one", None), &cancel)
+        .create_snapshot(&dws_req(&env, "first-one", None), &scope)
         .await?;
     // The cluster is still busy with the first snapshot.
     let second = client
         .dws()
-        .create_snapshot(&dws_req(&env, "second-one", None), &cancel)
+        .create_snapshot(&dws_req(&env, "second-one", None), &scope)
         .await?;
     assert!(!second.adopted);
     let log = env.requests().await?;
@@ -714,5 +720,256 @@ async fn busy_cluster_create_is_retried() -> TestResult {
         "expected a busy refusal first: {log:?}"
     );
     assert_eq!(env.dws_snapshot_count().await?, 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn check_credentials_is_one_call_and_fills_the_project() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    client.check_credentials(&scope).await?;
+    let log = env.requests().await?;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["path"], "/v3/projects");
+    // The project id came with it: no second lookup.
+    assert_eq!(client.project_id(&scope).await?, PROJECT);
+    client.dws().list_snapshots(&scope).await?;
+    let iam = env
+        .requests()
+        .await?
+        .iter()
+        .filter(|r| r["service"] == "iam")
+        .count();
+    assert_eq!(iam, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn check_credentials_refuses_a_wrong_key_then_says_when_it_is_locked() -> TestResult {
+    let env = start().await?;
+    let mut config = env.config(AK, "not-the-secret-key-at-all");
+    config.project_id = Some(PROJECT.to_owned());
+    let wrong = Client::new(config)?;
+    let scope = Scope::new(CancellationToken::new());
+    for _ in 0..5 {
+        let err = wrong.check_credentials(&scope).await.err();
+        assert!(
+            matches!(err, Some(Error::Auth { status: 401, .. })),
+            "{err:?}"
+        );
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("the signature was refused"), "{text}");
+        assert!(text.contains("check access_key and secret_key"), "{text}");
+    }
+    // Five refusals in a row lock the key, even for the right secret.
+    for client in [wrong, env.client()?] {
+        let err = client.check_credentials(&scope).await.err();
+        assert!(
+            matches!(err, Some(Error::KeyLocked { status: 401, .. })),
+            "{err:?}"
+        );
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            text.contains(
+                "the API gateway has locked this access key after repeated signature failures"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("the lock lifts after about 5 minutes"),
+            "{text}"
+        );
+        assert!(!text.contains("not-the-secret-key-at-all") && !text.contains(SK));
+    }
+    // Never retried: one request per check.
+    assert_eq!(env.requests().await?.len(), 7);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_configured_project_is_kept_by_check_credentials() -> TestResult {
+    let env = start().await?;
+    let mut config = env.config(AK, SK);
+    config.project_id = Some("configured-project".to_owned());
+    let client = Client::new(config)?;
+    let scope = Scope::new(CancellationToken::new());
+    client.check_credentials(&scope).await?;
+    assert_eq!(client.project_id(&scope).await?, "configured-project");
+    Ok(())
+}
+
+async fn dws_snapshots_made_outside(env: &Env, names: &[String]) -> TestResult {
+    for name in names {
+        env.post(
+            "snapshots",
+            json!({"service": "dws", "cluster_id": env.dws_cluster, "name": name}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn dws_pages_stop_when_the_caller_has_enough() -> TestResult {
+    let env = start().await?;
+    let names: Vec<String> = (0..25).map(|i| format!("snap-{:02}", 24 - i)).collect();
+    dws_snapshots_made_outside(&env, &names).await?;
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    client.project_id(&scope).await?;
+    env.clear_requests().await?;
+    let mut pages = client.dws().cluster_pages(ListDwsSnapshots {
+        cluster_id: env.dws_cluster.clone(),
+        page_size: 10,
+        sort: Some((DwsSortKey::Name, SortDir::Asc)),
+    });
+    let first = pages.next(&scope).await?.ok_or("no first page")?;
+    let got: Vec<&str> = first.snapshots.iter().map(|s| s.name.as_str()).collect();
+    let want: Vec<String> = (0..10).map(|i| format!("snap-{i:02}")).collect();
+    assert_eq!(got, want);
+    assert_eq!(first.total, Some(25));
+    // The caller has enough and stops: one request was made.
+    drop(pages);
+    let log = env.requests().await?;
+    assert_eq!(log.len(), 1, "{log:?}");
+    let query = log[0]["query"].as_str().unwrap_or_default();
+    for part in ["limit=10", "offset=0", "sort_key=name", "sort_dir=asc"] {
+        assert!(query.contains(part), "{query}");
+    }
+    // Reading on gives the rest, 25 in all, then nothing.
+    let mut pages = client.dws().cluster_pages(ListDwsSnapshots {
+        cluster_id: env.dws_cluster.clone(),
+        page_size: 10,
+        sort: Some((DwsSortKey::Name, SortDir::Desc)),
+    });
+    let mut all = Vec::new();
+    while let Some(page) = pages.next(&scope).await? {
+        all.extend(page.snapshots.into_iter().map(|s| s.name));
+    }
+    let mut sorted = names.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(all, sorted);
+    assert!(pages.next(&scope).await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn dws_list_items_carry_what_show_returns() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    let created = client
+        .dws()
+        .create_snapshot(&dws_req(&env, "compare-1", Some("same fields")), &scope)
+        .await?;
+    let shown = client.dws().show_snapshot(&created.id, &scope).await?;
+    let listed = client
+        .dws()
+        .list_cluster_snapshots(&env.dws_cluster, &scope)
+        .await?;
+    let item = listed
+        .into_iter()
+        .find(|s| s.id == created.id)
+        .ok_or("not listed")?;
+    assert_eq!(item, shown);
+    Ok(())
+}
+
+#[tokio::test]
+async fn css_reads_of_one_cluster_share_one_list() -> TestResult {
+    let env = start().await?;
+    for i in 0..30 {
+        env.post(
+            "snapshots",
+            json!({"service": "css", "cluster_id": env.css_cluster, "name": format!("snap-{i:02}")}),
+        )
+        .await?;
+    }
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    let ids: Vec<String> = client
+        .css()
+        .list_snapshots(&env.css_cluster, Fresh::Within(Duration::ZERO), &scope)
+        .await?
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    assert_eq!(ids.len(), 30);
+    env.clear_requests().await?;
+    // Thirty concurrent reads (clones of the client share the cache).
+    let mut tasks = Vec::new();
+    for id in ids.clone() {
+        let (client, cluster, scope) = (client.clone(), env.css_cluster.clone(), scope.clone());
+        tasks.push(tokio::spawn(async move {
+            client.css().find_snapshot(&cluster, &id, &scope).await
+        }));
+    }
+    for (task, id) in tasks.into_iter().zip(&ids) {
+        let found = task.await??;
+        assert_eq!(&found.id, id);
+    }
+    let lists = env.requests().await?.len();
+    assert_eq!(lists, 0, "the list made just before is fresh enough");
+    // Past the reuse window, one new list serves them all.
+    tokio::time::sleep(hwsnap_cloud::DEFAULT_CSS_LIST_REUSE + Duration::from_millis(100)).await;
+    let mut tasks = Vec::new();
+    for id in ids.clone() {
+        let (client, cluster, scope) = (client.clone(), env.css_cluster.clone(), scope.clone());
+        tasks.push(tokio::spawn(async move {
+            client.css().find_snapshot(&cluster, &id, &scope).await
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    assert_eq!(env.requests().await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn own_css_create_and_delete_make_older_lists_unusable() -> TestResult {
+    let env = start().await?;
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    let long = Fresh::Within(Duration::from_secs(3600));
+    let before = client
+        .css()
+        .list_snapshots(&env.css_cluster, long, &scope)
+        .await?;
+    assert!(before.is_empty());
+    let req = CreateCssSnapshot {
+        name: "fresh-after-create".to_owned(),
+        description: None,
+        indices: None,
+    };
+    let created = client
+        .css()
+        .create_snapshot(&env.css_cluster, &req, &scope)
+        .await?;
+    // Even a caller content with an hour-old list gets one from after the create.
+    let found = client
+        .css()
+        .find_snapshot_fresh(&env.css_cluster, &created.id, long, &scope)
+        .await?;
+    assert_eq!(found.name, "fresh-after-create");
+    client
+        .css()
+        .delete_snapshot(&env.css_cluster, &created.id, &scope)
+        .await?;
+    let gone = client
+        .css()
+        .find_snapshot_fresh(&env.css_cluster, &created.id, long, &scope)
+        .await
+        .err();
+    assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
+    // A wait demanding a list from after its last look always gets a new one.
+    env.clear_requests().await?;
+    let look = tokio::time::Instant::now();
+    client
+        .css()
+        .list_snapshots(&env.css_cluster, Fresh::Since(look), &scope)
+        .await?;
+    assert_eq!(env.requests().await?.len(), 1);
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hwsnap_cloud::{CancellationToken, Client, Config, Endpoints, RetryTiming};
+use hwsnap_cloud::{CancellationToken, Client, Config, Endpoints, RetryTiming, Scope};
 
 const AK: &str = "HPUAEXAMPLEAK0000001";
 const SK: &str = "exampleSecretKey0123456789abcdefghijklmn";
@@ -60,7 +60,10 @@ async fn debug_logs_carry_no_secrets() -> Result<(), Box<dyn std::error::Error>>
         .await?
         .error_for_status()?;
 
-    let outcome = client.dws().list_snapshots(&CancellationToken::new()).await;
+    let outcome = client
+        .dws()
+        .list_snapshots(&Scope::new(CancellationToken::new()))
+        .await;
     emulator.shutdown().await;
 
     let logs = captured

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::FormatItem;
 use time::macros::format_description;
+use zeroize::Zeroize;
 
 /// The algorithm name that opens the `Authorization` header and the string to sign.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -50,9 +51,24 @@ pub enum Error {
     MalformedPart,
 }
 
-/// A secret string (secret key, security token) whose `Debug` is redacted.
+/// A secret string (secret key, security token) whose `Debug` is redacted
+/// and whose bytes are zeroized when it is dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
+
+impl Secret {
+    /// Overwrites the secret's bytes (its whole allocation) with zeros and
+    /// empties it.
+    fn wipe(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
 
 impl Secret {
     /// Wraps a secret.
@@ -782,6 +798,21 @@ mod tests {
             &auth,
             "SK"
         ));
+    }
+
+    #[test]
+    fn wiping_zeroes_the_whole_allocation() {
+        let mut secret = Secret::new(String::from("a-secret-key-of-some-length"));
+        let (ptr, capacity) = (secret.0.as_ptr(), secret.0.capacity());
+        secret.wipe();
+        assert_eq!(secret.expose(), "");
+        // The allocation is still the secret's (wiping keeps it), so it may
+        // be read: every byte is zero.
+        assert_eq!(secret.0.as_ptr(), ptr);
+        // SAFETY: `ptr` points at `capacity` bytes still owned by
+        // `secret.0`, all written (with zeros) by the wipe.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr, capacity) };
+        assert!(bytes.iter().all(|b| *b == 0), "{bytes:?}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hwsnap_cloud::{CancellationToken, Client, Config, Endpoints, Error, RetryTiming};
+use hwsnap_cloud::{CancellationToken, Client, Config, Endpoints, Error, RetryTiming, Scope};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -72,7 +72,10 @@ fn config(base: &str, insecure: bool) -> Config {
 async fn self_signed_certificate_is_refused_by_default() -> TestResult {
     let (base, server) = serve_self_signed().await?;
     let client = Client::new(config(&base, false))?;
-    let err = client.project_id(&CancellationToken::new()).await.err();
+    let err = client
+        .project_id(&Scope::new(CancellationToken::new()))
+        .await
+        .err();
     server.abort();
     assert!(matches!(err, Some(Error::Certificate { .. })), "{err:?}");
     let text = err.map(|e| e.to_string()).unwrap_or_default();
@@ -84,7 +87,9 @@ async fn self_signed_certificate_is_refused_by_default() -> TestResult {
 async fn insecure_skips_verification() -> TestResult {
     let (base, server) = serve_self_signed().await?;
     let client = Client::new(config(&base, true))?;
-    let project = client.project_id(&CancellationToken::new()).await;
+    let project = client
+        .project_id(&Scope::new(CancellationToken::new()))
+        .await;
     server.abort();
     assert_eq!(project?, "tls-project");
     Ok(())
