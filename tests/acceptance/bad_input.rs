@@ -545,34 +545,24 @@ fn the_table_shapes_are_valid_with_good_values() {
 mod mutator;
 
 /// Bounded fuzzing of the import-ID parsers, through the resources' own
-/// `import` (what `terraform import` and `import` blocks reach): never a
-/// panic, and what is accepted is exactly the documented form.
+/// import (what `terraform import` and `import` blocks reach): never a
+/// panic, and what is accepted is exactly the documented form — each part a
+/// snapshot or cluster ID, which is a UUID.
 mod fuzz {
     use super::mutator;
     use hwsnap::resources::{CssIndexSnapshot, DwsSnapshot};
     use hwsnap_cloud::Client;
     use hwsnap_cty::Value;
-    use hwsnap_framework::{ImportRequest, ImportResponse, Resource};
+    use hwsnap_framework::Resource;
 
-    /// The state an import ID gives, or the error diagnostics' text.
-    /// `empty` is the resource's all-null object (built once: schemas
-    /// compile their patterns).
-    fn import(r: &dyn Resource<Client>, empty: &Value, id: &str) -> Result<Value, String> {
-        let mut resp = ImportResponse {
-            state: empty.clone(),
-            diagnostics: Default::default(),
-        };
-        r.import(
-            ImportRequest {
-                id: Some(id.to_owned()),
-                identity: None,
-            },
-            &mut resp,
-        );
-        if resp.diagnostics.has_errors() {
-            Err(format!("{:?}", resp.diagnostics))
-        } else {
-            Ok(resp.state)
+    /// The state an import ID gives, or the error diagnostic's text.
+    /// `empty` is the resource's all-null object.
+    fn import<R: Resource<Client>>(r: &R, empty: &Value, id: &str) -> Result<Value, String> {
+        let mut state = empty.clone();
+        let import = r.import().expect("the type can be imported");
+        match import.apply(R::TYPE_NAME, Some(id), None, &mut state) {
+            Ok(()) => Ok(state),
+            Err(d) => Err(format!("{}: {}", d.summary, d.detail)),
         }
     }
 
@@ -583,6 +573,21 @@ mod fuzz {
             .to_owned()
     }
 
+    /// 8-4-4-4-12 hex digits, written out independently of the provider.
+    fn uuid_shaped(s: &str) -> bool {
+        s.len() == 36
+            && s.char_indices().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => c == '-',
+                _ => c.is_ascii_hexdigit(),
+            })
+    }
+
+    fn empty<R: Resource<Client>>() -> Value {
+        hwsnap_framework::resource::schema::<Client, R>()
+            .block
+            .null_object()
+    }
+
     const DICT: &[&[u8]] = &[b"/", b"//", b" ", b"\t", b"\n", b"\xc3\xa4", b"\0", b"-"];
 
     #[test]
@@ -591,18 +596,21 @@ mod fuzz {
             b"2a4d0f86-67cd-408a-8b66-017454fb7793".to_vec(),
             b" x ".to_vec(),
         ];
-        let empty = DwsSnapshot.schema().block.null_object();
+        let empty = empty::<DwsSnapshot>();
         mutator::run("dws-import-id", &seeds, DICT, |input| {
             let id = String::from_utf8_lossy(input);
             let want = id.trim();
             match import(&DwsSnapshot, &empty, &id) {
                 Ok(state) => {
                     assert!(!want.is_empty() && !want.contains('/'), "{id:?} accepted");
+                    assert!(uuid_shaped(want), "{id:?} accepted");
                     assert_eq!(text(&state, "id"), want);
                 }
                 Err(e) => {
-                    assert!(want.is_empty() || want.contains('/'), "{id:?} refused: {e}");
+                    assert!(!uuid_shaped(want), "{id:?} refused: {e}");
                     assert!(e.contains("Invalid import ID for dws_snapshot"), "{e}");
+                    assert!(e.contains("<snapshot_id>"), "{e}");
+                    assert!(e.contains(&format!("got {id:?}")), "the value is quoted: {e}");
                 }
             }
         });
@@ -614,23 +622,26 @@ mod fuzz {
             b"4f3deec3-efa8-4598-bf91-560aad1377a3/6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fd".to_vec(),
             b"c/s".to_vec(),
         ];
-        let empty = CssIndexSnapshot.schema().block.null_object();
+        let empty = empty::<CssIndexSnapshot>();
         mutator::run("css-import-id", &seeds, DICT, |input| {
             let id = String::from_utf8_lossy(input);
+            let parts: Vec<&str> = id.trim().split('/').collect();
+            let valid = parts.len() == 2 && parts.iter().all(|p| uuid_shaped(p));
             match import(&CssIndexSnapshot, &empty, &id) {
                 Ok(state) => {
                     let (cluster, snap) = (text(&state, "cluster_id"), text(&state, "id"));
                     assert!(!cluster.is_empty() && !snap.is_empty(), "{id:?}");
                     assert!(!snap.contains('/'), "{id:?}");
                     assert_eq!(format!("{cluster}/{snap}"), id.trim(), "{id:?}");
+                    assert!(valid, "{id:?} accepted");
                 }
                 Err(e) => {
                     assert!(e.contains("<cluster_id>/<snapshot_id>"), "{e}");
-                    let parts: Vec<&str> = id.trim().split('/').collect();
                     assert!(
-                        parts.len() != 2 || parts.iter().any(|p| p.is_empty()),
+                        parts.len() != 2 || parts.iter().any(|p| p.is_empty()) || !valid,
                         "{id:?} refused: {e}"
                     );
+                    assert!(e.contains(&format!("got {id:?}")), "the value is quoted: {e}");
                 }
             }
         });
