@@ -25,10 +25,7 @@ use rustls::pki_types::CertificateDer;
 use tonic::transport::Channel;
 
 /// The Terraform side of the mTLS, shared with the transport tests.
-#[path = "../crates/hwsnap-plugin/tests/support/mtls.rs"]
-#[allow(dead_code)]
-mod mtls;
-use mtls::{ClientIdentity, channel, client_tls_config, terraform_client_identity};
+use hwsnap_testkit::mtls::{ClientIdentity, channel, client_tls_config, terraform_client_identity};
 
 /// The state type of `dws_snapshot`, from its schema.
 fn state_type() -> Type {

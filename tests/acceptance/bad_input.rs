@@ -541,8 +541,7 @@ fn the_table_shapes_are_valid_with_good_values() {
     });
 }
 
-#[path = "../../fuzz/mutator.rs"]
-mod mutator;
+use hwsnap_testkit::mutator;
 
 /// Bounded fuzzing of the import-ID parsers, through the resources' own
 /// import (what `terraform import` and `import` blocks reach): never a

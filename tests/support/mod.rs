@@ -23,7 +23,6 @@
 
 mod cli;
 mod emulator;
-mod http;
 mod process;
 pub mod workdir;
 

@@ -11,10 +11,9 @@
 //! panicking input is reported with its bytes (escaped) and seed; every
 //! finding becomes a regression test next to the target.
 //!
-//! Included with `#[path]` by `crates/*/tests/fuzz_*.rs` and
-//! `tests/acceptance/bad_input.rs`; `scripts/fuzz` runs them with a longer
-//! budget (`HWSNAP_FUZZ_SECONDS`, default 1 s per target under `cargo test`).
-#![allow(dead_code)] // each includer uses a different part
+//! Used by `crates/*/tests/fuzz_*.rs` and `tests/acceptance/bad_input.rs`;
+//! `scripts/fuzz` runs them with a longer budget (`HWSNAP_FUZZ_SECONDS`,
+//! default 1 s per target under `cargo test`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
