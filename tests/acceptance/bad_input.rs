@@ -8,11 +8,16 @@
 //! One emulator and one work directory per CLI; the table is walked inside,
 //! so the whole file costs about a minute of CLI time per CLI.
 
+use crate::support::hcl::{self, CSS, DWS};
 use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
 
 const DWS_CLUSTER: &str = "44b277eb-39be-4921-be31-3d61b43651d7";
 const CSS_CLUSTER: &str = "ea244205-d641-45d9-9dcb-ab2236bcd07e";
-const HEADER: &str = "terraform {\n  required_providers {\n    dws = { source = \"hwsnap/dws\" }\n    css = { source = \"hwsnap/css\" }\n  }\n}\n";
+
+/// The header every case starts with: both split providers.
+fn header() -> String {
+    hcl::required_providers(&["dws", "css"])
+}
 
 /// How a case is run.
 #[derive(Clone, Copy)]
@@ -28,7 +33,7 @@ enum Step {
 /// One invalid configuration.
 struct Case {
     what: String,
-    /// The configuration after [`HEADER`].
+    /// The configuration after [`header`].
     hcl: String,
     /// Environment changes: `Some(v)` sets, `None` removes.
     env: Vec<(&'static str, Option<String>)>,
@@ -38,47 +43,24 @@ struct Case {
 }
 
 fn dws(name: &str, extra: &str) -> String {
-    dws_in(DWS_CLUSTER, name, extra)
+    DWS.resource("s", DWS_CLUSTER, name, extra)
 }
 
 fn dws_in(cluster: &str, name: &str, extra: &str) -> String {
-    format!(
-        "resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{cluster}\"\n  name       = \"{name}\"\n{extra}}}\n"
-    )
+    DWS.resource("s", cluster, name, extra)
 }
 
 fn css(name: &str, extra: &str) -> String {
-    css_in(CSS_CLUSTER, name, extra)
+    CSS.resource("s", CSS_CLUSTER, name, extra)
 }
 
 fn css_in(cluster: &str, name: &str, extra: &str) -> String {
-    format!(
-        "resource \"css_index_snapshot\" \"s\" {{\n  cluster_id = \"{cluster}\"\n  name       = \"{name}\"\n{extra}}}\n"
-    )
+    CSS.resource("s", cluster, name, extra)
 }
 
 /// A valid DWS resource under a `provider "dws"` block with `body`.
 fn provider(body: &str) -> String {
     format!("provider \"dws\" {{\n{body}}}\n{}", dws("good-name", ""))
-}
-
-/// An HCL string literal (escapes `"` and `\`; `${`/`%{` are escaped too).
-fn hcl(s: &str) -> String {
-    let mut out = String::from("\"");
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn case(what: impl Into<String>, step: Step, hcl: String, expect: &[&str]) -> Case {
@@ -137,7 +119,10 @@ fn cases() -> Vec<Case> {
             Validate,
             dws(
                 "good-name",
-                &format!("  description = {}\n", hcl(&format!("nightly {c} backup"))),
+                &format!(
+                    "  description = {}\n",
+                    hcl::string(&format!("nightly {c} backup"))
+                ),
             ),
             &["Invalid value for description"],
         ));
@@ -204,7 +189,7 @@ fn cases() -> Vec<Case> {
             Validate,
             css(
                 "nightly",
-                &format!("  description = {}\n", hcl(&format!("a {c} b"))),
+                &format!("  description = {}\n", hcl::string(&format!("a {c} b"))),
             ),
             &["Invalid value for description"],
         ));
@@ -229,7 +214,10 @@ fn cases() -> Vec<Case> {
         t.push(case(
             format!("css indices {why}"),
             Validate,
-            css("nightly", &format!("  indices = {}\n", hcl(&indices))),
+            css(
+                "nightly",
+                &format!("  indices = {}\n", hcl::string(&indices)),
+            ),
             &["Invalid value for indices"],
         ));
     }
@@ -447,7 +435,7 @@ fn run_case(
             None => wd.remove_env(k),
         };
     }
-    wd.write("main.tf", &format!("{HEADER}{}", c.hcl));
+    wd.write("main.tf", &format!("{}{}", header(), c.hcl));
     let run = match c.step {
         Step::Validate => wd.run(&["validate", "-no-color"]),
         Step::Plan => wd.run(&["plan", "-input=false", "-no-color"]),
@@ -524,7 +512,8 @@ fn the_table_shapes_are_valid_with_good_values() {
         wd.write(
             "main.tf",
             &format!(
-                "{HEADER}provider \"dws\" {{\n  region = \"ap-southeast-1\"\n  max_retries = 3\n}}\n{}{}",
+                "{}provider \"dws\" {{\n  region = \"ap-southeast-1\"\n  max_retries = 3\n}}\n{}{}",
+                header(),
                 dws(
                     "good-name",
                     "  description = \"nightly backup\"\n  timeouts {\n    create = \"1h30m\"\n    delete = \"90s\"\n  }\n"
@@ -609,7 +598,10 @@ mod fuzz {
                     assert!(!uuid_shaped(want), "{id:?} refused: {e}");
                     assert!(e.contains("Invalid import ID for dws_snapshot"), "{e}");
                     assert!(e.contains("<snapshot_id>"), "{e}");
-                    assert!(e.contains(&format!("got {id:?}")), "the value is quoted: {e}");
+                    assert!(
+                        e.contains(&format!("got {id:?}")),
+                        "the value is quoted: {e}"
+                    );
                 }
             }
         });
@@ -640,7 +632,10 @@ mod fuzz {
                         parts.len() != 2 || parts.iter().any(|p| p.is_empty()) || !valid,
                         "{id:?} refused: {e}"
                     );
-                    assert!(e.contains(&format!("got {id:?}")), "the value is quoted: {e}");
+                    assert!(
+                        e.contains(&format!("got {id:?}")),
+                        "the value is quoted: {e}"
+                    );
                 }
             }
         });

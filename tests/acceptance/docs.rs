@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 
 use hwsnap::{HwsnapProvider, Serves};
-use hwsnap_framework::docs::{self, Page, PageCheck};
 use hwsnap_framework::Server;
+use hwsnap_framework::docs::{self, Page, PageCheck};
 
 fn check(page: &Page) {
     let rel = &page.path;
@@ -47,8 +47,12 @@ fn resource_docs_match_schema() {
         .filter(|p| p.path != "docs/index.md")
         .collect();
     assert!(
-        pages.iter().any(|p| p.path == "docs/resources/dws_snapshot.md")
-            && pages.iter().any(|p| p.path == "docs/resources/css_index_snapshot.md"),
+        pages
+            .iter()
+            .any(|p| p.path == "docs/resources/dws_snapshot.md")
+            && pages
+                .iter()
+                .any(|p| p.path == "docs/resources/css_index_snapshot.md"),
         "{pages:?}"
     );
     pages.iter().for_each(check);

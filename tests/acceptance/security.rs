@@ -7,17 +7,18 @@
 
 use serde_json::{Value, json};
 
+use crate::support::hcl::{self, DWS};
 use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
-
-const HEADER: &str =
-    "terraform {\n  required_providers {\n    dws = { source = \"hwsnap/dws\" }\n  }\n}\n";
 
 /// A distinctive security token: the emulator accepts any signed one.
 const TOKEN: &str = "tok3n-SHOULD-NEVER-LEAK-7f1c9a";
 
+/// One DWS snapshot `s` under the `dws` provider.
 fn dws(cluster: &str, name: &str) -> String {
     format!(
-        "{HEADER}resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{cluster}\"\n  name       = \"{name}\"\n}}\n"
+        "{}{}",
+        hcl::required_providers(&["dws"]),
+        DWS.resource("s", cluster, name, "")
     )
 }
 
