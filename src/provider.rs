@@ -287,10 +287,7 @@ fn max_retries(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Result<
 
 /// Keys come in pairs, and a security token needs them.
 fn check_credentials(s: &Settings, diags: &mut Diagnostics) {
-    let both = format!(
-        "Set both (or {} and {}).",
-        ACCESS_KEY.env, SECRET_KEY.env
-    );
+    let both = format!("Set both (or {} and {}).", ACCESS_KEY.env, SECRET_KEY.env);
     match (&s.access_key, &s.secret_key) {
         (Some(_), None) => diags.attribute_error(
             AttributePath::attr(SECRET_KEY.name),
@@ -332,7 +329,14 @@ fn settings(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<Set
         max_retries: max_retries(config, env, diags).ok()?,
     };
     let region_path = AttributePath::attr(REGION.name);
-    check_from_env(&REGION, config, s.region.as_deref(), &region_pattern(), region_path, diags);
+    check_from_env(
+        &REGION,
+        config,
+        s.region.as_deref(),
+        &region_pattern(),
+        region_path,
+        diags,
+    );
     check_credentials(&s, diags);
     Some(s)
 }
@@ -481,7 +485,10 @@ mod tests {
     }
 
     fn block(pairs: &[(&str, Value)]) -> Value {
-        let mut v = HwsnapProvider::new(Serves::All).schema().block.null_object();
+        let mut v = HwsnapProvider::new(Serves::All)
+            .schema()
+            .block
+            .null_object();
         for (k, x) in pairs {
             v.set_attr(k, x.clone());
         }
@@ -513,7 +520,10 @@ mod tests {
         let config = block(&[("region", Value::string("cn-north-4"))]);
         let (s, d) = resolved(
             &config,
-            &[("HW_REGION_NAME", "ap-southeast-1"), ("HW_PROJECT_ID", "p-1")],
+            &[
+                ("HW_REGION_NAME", "ap-southeast-1"),
+                ("HW_PROJECT_ID", "p-1"),
+            ],
         );
         let s = s.unwrap();
         assert!(d.is_empty());
@@ -535,7 +545,10 @@ mod tests {
     #[test]
     fn unknown_values_defer_every_check() {
         for attr in ["region", "insecure", "max_retries"] {
-            let (s, d) = resolved(&block(&[(attr, Value::unknown())]), &[("HW_MAX_RETRIES", "x")]);
+            let (s, d) = resolved(
+                &block(&[(attr, Value::unknown())]),
+                &[("HW_MAX_RETRIES", "x")],
+            );
             assert!(s.is_none(), "{attr}");
             assert!(d.is_empty(), "{attr}: {d:?}");
         }
@@ -555,7 +568,11 @@ mod tests {
         assert_eq!(s.unwrap().max_retries, 7);
         for bad in ["-1", "101", "2.5", "many"] {
             let (s, d) = resolved(&block(&[]), &[("HW_MAX_RETRIES", bad)]);
-            assert_eq!(summaries(&d), ["Invalid max_retries from the environment"], "{bad}");
+            assert_eq!(
+                summaries(&d),
+                ["Invalid max_retries from the environment"],
+                "{bad}"
+            );
             assert_eq!(s.unwrap().max_retries, hwsnap_cloud::DEFAULT_MAX_RETRIES);
         }
         let (s, _) = resolved(&block(&[("max_retries", Value::Number(0i64.into()))]), &[]);
@@ -576,7 +593,10 @@ mod tests {
         assert_eq!(s.unwrap().endpoints.dws.as_deref(), Some("http://"));
         let (s, d) = resolved(&block(&[]), &[("HW_CSS_ENDPOINT", "http://127.0.0.1:9")]);
         assert!(d.is_empty());
-        assert_eq!(s.unwrap().endpoints.css.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(
+            s.unwrap().endpoints.css.as_deref(),
+            Some("http://127.0.0.1:9")
+        );
     }
 
     #[tokio::test]
@@ -590,9 +610,14 @@ mod tests {
             ("insecure", Value::Bool(true)),
         ]);
         let mut diags = Diagnostics::new();
-        let client = HwsnapProvider::new(Serves::All).configure(&config, &mut diags).await;
+        let client = HwsnapProvider::new(Serves::All)
+            .configure(&config, &mut diags)
+            .await;
         assert!(client.is_some());
-        let warnings: Vec<_> = diags.iter().filter(|d| d.severity == Severity::Warning).collect();
+        let warnings: Vec<_> = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .collect();
         assert_eq!(warnings.len(), 1, "{diags:?}");
         assert!(warnings[0].detail.starts_with("insecure = true"));
         assert!(!diags.has_errors());
@@ -604,12 +629,19 @@ mod tests {
         assert_eq!(summaries(&d), ["Missing secret_key"]);
         let (_, d) = resolved(&block(&[("secret_key", Value::string("SK"))]), &[]);
         assert_eq!(summaries(&d), ["Missing access_key"]);
-        assert!(!format!("{d:?}").contains("SK\""), "the secret is not echoed");
+        assert!(
+            !format!("{d:?}").contains("SK\""),
+            "the secret is not echoed"
+        );
         let (_, d) = resolved(&block(&[]), &[("HW_SECURITY_TOKEN", "t")]);
         assert_eq!(summaries(&d), ["security_token without keys"]);
         let (s, d) = resolved(
             &block(&[]),
-            &[("HW_ACCESS_KEY", "AK"), ("HW_SECRET_KEY", "SK"), ("HW_SECURITY_TOKEN", "t")],
+            &[
+                ("HW_ACCESS_KEY", "AK"),
+                ("HW_SECRET_KEY", "SK"),
+                ("HW_SECURITY_TOKEN", "t"),
+            ],
         );
         assert!(d.is_empty());
         assert_eq!(s.unwrap().security_token.as_deref(), Some("t"));

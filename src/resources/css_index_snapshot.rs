@@ -9,30 +9,20 @@
 //! Import ID: `<cluster_id>/<snapshot_id>`. Identity: `{ cluster_id, id }`.
 
 use hwsnap_cloud::{Client, CreateCssSnapshot, CssSnapshot as Cloud};
-use hwsnap_framework::import::{self, Import, uuid};
-use hwsnap_framework::model::{computed, optional, optional_computed, required};
-use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
-use hwsnap_framework::timeouts::Timeout;
-use hwsnap_framework::validators::{ForbiddenChars, Length, Pattern};
-use hwsnap_framework::{
-    CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse, ReadRequest, ReadResponse,
-    Resource, async_trait,
-};
-use time::OffsetDateTime;
+use hwsnap_framework::prelude::*;
 
-use super::{
-    NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait, found, scope,
-};
+use super::{Ctx, NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait};
+use super::{found, scope};
 
 const KIND: &str = "CSS index snapshot";
 const CLUSTER_EXAMPLE: &str = "4f3deec3-efa8-4598-bf91-560aad1377a3";
 
-hwsnap_framework::model! {
+snapshot_model! {
     /// A manual index snapshot of a Cloud Search Service cluster, stored in the cluster's
     /// snapshot bucket (which must be configured). Creating one waits until it is `COMPLETED`;
     /// destroying one deletes it and waits until it is gone. Any change of an argument replaces
     /// the snapshot.
-    pub struct CssIndexSnapshotModel {
+    pub struct Model {
         /// The ID of the CSS cluster.
         cluster_id: String = required()
             .validate(cluster_id_pattern(CLUSTER_EXAMPLE))
@@ -73,35 +63,6 @@ hwsnap_framework::model! {
         failed_shards: Option<u64> = computed(),
         /// The OBS bucket holding the snapshot.
         bucket_name: Option<String> = computed(),
-        /// When the snapshot started (RFC 3339).
-        started_at: Option<OffsetDateTime> = computed(),
-        /// When the snapshot finished (RFC 3339).
-        finished_at: Option<OffsetDateTime> = computed(),
-        /// The name of the cluster.
-        cluster_name: Option<String> = computed(),
-    }
-}
-
-impl CssIndexSnapshotModel {
-    /// Everything the cloud reports. `indices` comes from the cloud only
-    /// when the state has none yet (unset in configuration, or imported).
-    fn from_cloud(s: &Cloud, cluster_id: &str, indices: Option<String>) -> Self {
-        let text = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
-        Self {
-            cluster_id: cluster_id.to_owned(),
-            name: s.name.clone(),
-            description: text(&s.description),
-            indices: indices.filter(|i| !i.is_empty()).or_else(|| text(&s.indices)),
-            id: Some(s.id.clone()),
-            status: Some(s.status.as_str().to_owned()),
-            backup_method: text(&s.backup_method),
-            total_shards: s.total_shards,
-            failed_shards: s.failed_shards,
-            bucket_name: text(&s.bucket_name),
-            started_at: s.start_time,
-            finished_at: s.end_time,
-            cluster_name: text(&s.cluster_name),
-        }
     }
 }
 
@@ -110,28 +71,19 @@ pub struct CssIndexSnapshot;
 
 #[async_trait]
 impl Resource<Client> for CssIndexSnapshot {
-    type Model = CssIndexSnapshotModel;
+    type Model = Model;
     const TYPE_NAME: &'static str = "css_index_snapshot";
     const TIMEOUTS: &'static [Timeout] = TIMEOUTS;
 
     async fn create(
         &self,
-        ctx: &Ctx<'_, Client>,
-        req: CreateRequest<CssIndexSnapshotModel>,
-        resp: &mut CreateResponse<CssIndexSnapshotModel>,
+        ctx: &Ctx<'_>,
+        req: CreateRequest<Model>,
+        resp: &mut CreateResponse<Model>,
     ) {
-        let p = &req.planned;
-        let request = CreateCssSnapshot {
-            name: p.name.clone(),
-            description: p.description.clone(),
-            indices: p.indices.clone(),
-        };
+        let (p, request) = (&req.planned, req.planned.to_cloud());
         let (css, scope, cluster_id) = (ctx.data.css(), &scope(ctx), p.cluster_id.as_str());
-        let new = NewSnapshot {
-            kind: KIND,
-            name: &p.name,
-            cluster_id,
-        };
+        let new = NewSnapshot::new(KIND, &p.name, cluster_id);
         let ready = create_and_wait(
             ctx,
             (&mut resp.state.id, &mut resp.diagnostics),
@@ -140,32 +92,26 @@ impl Resource<Client> for CssIndexSnapshot {
             |id| async move { css.find_snapshot(cluster_id, &id, scope).await },
         );
         if let Some(s) = ready.await {
-            resp.state = CssIndexSnapshotModel::from_cloud(&s, cluster_id, p.indices.clone());
+            resp.state = Model::from_cloud(&s, cluster_id, p.indices.clone());
         }
     }
 
-    async fn read(
-        &self,
-        ctx: &Ctx<'_, Client>,
-        req: ReadRequest<CssIndexSnapshotModel>,
-        resp: &mut ReadResponse<CssIndexSnapshotModel>,
-    ) {
+    async fn read(&self, ctx: &Ctx<'_>, req: ReadRequest<Model>, resp: &mut ReadResponse<Model>) {
         let (cluster_id, id) = (req.state.cluster_id, req.state.id.unwrap_or_default());
         if cluster_id.is_empty() || id.is_empty() {
             return resp.gone("The CSS index snapshot");
         }
-        let result = ctx.data.css().find_snapshot(&cluster_id, &id, &scope(ctx)).await;
+        let result = ctx
+            .data
+            .css()
+            .find_snapshot(&cluster_id, &id, &scope(ctx))
+            .await;
         if let Some(s) = found(resp, &format!("{KIND} {id}"), result) {
-            resp.state = CssIndexSnapshotModel::from_cloud(&s, &cluster_id, req.state.indices);
+            resp.state = Model::from_cloud(&s, &cluster_id, req.state.indices);
         }
     }
 
-    async fn delete(
-        &self,
-        ctx: &Ctx<'_, Client>,
-        req: DeleteRequest<CssIndexSnapshotModel>,
-        resp: &mut DeleteResponse,
-    ) {
+    async fn delete(&self, ctx: &Ctx<'_>, req: DeleteRequest<Model>, resp: &mut DeleteResponse) {
         let (cluster_id, id) = (req.prior.cluster_id, req.prior.id.unwrap_or_default());
         if cluster_id.is_empty() || id.is_empty() {
             return;
@@ -179,14 +125,50 @@ impl Resource<Client> for CssIndexSnapshot {
 
     fn import(&self) -> Option<Import> {
         let cluster = uuid("cluster_id").example(CLUSTER_EXAMPLE);
-        let id = uuid("id").shown_as("snapshot_id").example("6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fd");
+        let id = uuid("id")
+            .shown_as("snapshot_id")
+            .example("6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fd");
         Some(import::split([cluster, id], '/'))
     }
 
     /// `indices` is left out when it is `*`, the cloud's choice when unset.
-    fn generate_config(&self, config: &mut CssIndexSnapshotModel) {
+    fn generate_config(&self, config: &mut Model) {
         if config.indices.as_deref() == Some("*") {
             config.indices = None;
+        }
+    }
+}
+
+impl Model {
+    /// What the cloud needs to make this snapshot.
+    fn to_cloud(&self) -> CreateCssSnapshot {
+        CreateCssSnapshot {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            indices: self.indices.clone(),
+        }
+    }
+
+    /// Everything the cloud reports. `indices` comes from the cloud only
+    /// when the state has none yet (unset in configuration, or imported).
+    fn from_cloud(s: &Cloud, cluster_id: &str, indices: Option<String>) -> Self {
+        let text = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
+        Self {
+            cluster_id: cluster_id.to_owned(),
+            name: s.name.clone(),
+            description: text(&s.description),
+            indices: indices
+                .filter(|i| !i.is_empty())
+                .or_else(|| text(&s.indices)),
+            id: Some(s.id.clone()),
+            status: Some(s.status.as_str().to_owned()),
+            backup_method: text(&s.backup_method),
+            total_shards: s.total_shards,
+            failed_shards: s.failed_shards,
+            bucket_name: text(&s.bucket_name),
+            started_at: s.start_time,
+            finished_at: s.end_time,
+            cluster_name: text(&s.cluster_name),
         }
     }
 }
@@ -195,7 +177,7 @@ impl Resource<Client> for CssIndexSnapshot {
 pub(super) mod tests {
     use super::*;
     use hwsnap_cloud::CssStatus;
-    use hwsnap_framework::Model;
+    use hwsnap_framework::Model as _;
     use hwsnap_framework::cty::Value;
 
     pub(crate) fn snapshot() -> Cloud {
@@ -222,7 +204,7 @@ pub(super) mod tests {
 
     #[test]
     fn every_computed_attribute_is_written() {
-        let state = CssIndexSnapshotModel::from_cloud(&snapshot(), CLUSTER_EXAMPLE, None).to_value();
+        let state = Model::from_cloud(&snapshot(), CLUSTER_EXAMPLE, None).to_value();
         for (name, v) in state.as_object().unwrap() {
             if name != "description" {
                 assert!(!v.is_null(), "{name} not written");
@@ -232,21 +214,24 @@ pub(super) mod tests {
             state.get_attr("finished_at"),
             Some(&Value::string("2025-11-25T12:00:03Z"))
         );
-        assert_eq!(state.get_attr("indices"), Some(&Value::string("index-a,index-b")));
+        assert_eq!(
+            state.get_attr("indices"),
+            Some(&Value::string("index-a,index-b"))
+        );
     }
 
     #[test]
     fn configured_indices_are_kept() {
-        let s = CssIndexSnapshotModel::from_cloud(&snapshot(), "c", Some("index-*".into()));
+        let s = Model::from_cloud(&snapshot(), "c", Some("index-*".into()));
         assert_eq!(s.indices.as_deref(), Some("index-*"));
     }
 
     #[test]
     fn generated_config_leaves_out_the_default_indices() {
-        let mut all = CssIndexSnapshotModel::from_cloud(&snapshot(), "c", Some("*".into()));
+        let mut all = Model::from_cloud(&snapshot(), "c", Some("*".into()));
         CssIndexSnapshot.generate_config(&mut all);
         assert_eq!(all.indices, None);
-        let mut some = CssIndexSnapshotModel::from_cloud(&snapshot(), "c", None);
+        let mut some = Model::from_cloud(&snapshot(), "c", None);
         CssIndexSnapshot.generate_config(&mut some);
         assert_eq!(some.indices.as_deref(), Some("index-a,index-b"));
     }

@@ -8,29 +8,18 @@
 //! Import ID: the snapshot ID. Identity: `{ id }`.
 
 use hwsnap_cloud::{Client, CreateDwsSnapshot, DwsSnapshot as Cloud};
-use hwsnap_framework::cty::Number;
-use hwsnap_framework::import::{self, Import, uuid};
-use hwsnap_framework::model::{computed, optional, required};
-use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
-use hwsnap_framework::timeouts::Timeout;
-use hwsnap_framework::validators::{ForbiddenChars, Length, Pattern};
-use hwsnap_framework::{
-    CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse, ReadRequest, ReadResponse,
-    Resource, async_trait,
-};
-use time::OffsetDateTime;
+use hwsnap_framework::prelude::*;
 
-use super::{
-    NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait, found, scope,
-};
+use super::{Ctx, NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait};
+use super::{found, scope};
 
 const KIND: &str = "DWS snapshot";
 
-hwsnap_framework::model! {
+snapshot_model! {
     /// A manual snapshot of a GaussDB(DWS) cluster. Creating one waits until the snapshot is
     /// `AVAILABLE`; destroying one deletes it and waits until it is gone. Any change of an
     /// argument replaces the snapshot.
-    pub struct DwsSnapshotModel {
+    pub struct Model {
         /// The ID of the DWS cluster to snapshot.
         cluster_id: String = required()
             .validate(cluster_id_pattern("44b277eb-39be-4921-be31-3d61b43651d7"))
@@ -56,16 +45,76 @@ hwsnap_framework::model! {
         r#type: Option<String> = computed(),
         /// The snapshot's size in GB.
         size: Option<Number> = computed(),
-        /// When the snapshot started (RFC 3339).
-        started_at: Option<OffsetDateTime> = computed(),
-        /// When the snapshot finished (RFC 3339).
-        finished_at: Option<OffsetDateTime> = computed(),
-        /// The name of the cluster.
-        cluster_name: Option<String> = computed(),
     }
 }
 
-impl DwsSnapshotModel {
+/// The `dws_snapshot` resource type.
+pub struct DwsSnapshot;
+
+#[async_trait]
+impl Resource<Client> for DwsSnapshot {
+    type Model = Model;
+    const TYPE_NAME: &'static str = "dws_snapshot";
+    const TIMEOUTS: &'static [Timeout] = TIMEOUTS;
+
+    async fn create(
+        &self,
+        ctx: &Ctx<'_>,
+        req: CreateRequest<Model>,
+        resp: &mut CreateResponse<Model>,
+    ) {
+        let (p, request) = (&req.planned, req.planned.to_cloud());
+        let (dws, scope) = (ctx.data.dws(), &scope(ctx));
+        let new = NewSnapshot::new(KIND, &p.name, &p.cluster_id);
+        let ready = create_and_wait(
+            ctx,
+            (&mut resp.state.id, &mut resp.diagnostics),
+            new,
+            || dws.create_snapshot(&request, scope),
+            |id| async move { dws.show_snapshot(&id, scope).await },
+        );
+        if let Some(s) = ready.await {
+            resp.state = Model::from_cloud(&s, &p.cluster_id);
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx<'_>, req: ReadRequest<Model>, resp: &mut ReadResponse<Model>) {
+        let Some(id) = req.state.id.filter(|id| !id.is_empty()) else {
+            return resp.gone("The DWS snapshot");
+        };
+        let result = ctx.data.dws().show_snapshot(&id, &scope(ctx)).await;
+        if let Some(s) = found(resp, &format!("{KIND} {id}"), result) {
+            resp.state = Model::from_cloud(&s, &req.state.cluster_id);
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_>, req: DeleteRequest<Model>, resp: &mut DeleteResponse) {
+        let Some(id) = req.prior.id.filter(|id| !id.is_empty()) else {
+            return;
+        };
+        let (dws, scope) = (ctx.data.dws(), &scope(ctx));
+        let what = format!("{KIND} {id}");
+        let delete = || dws.delete_snapshot(&id, scope);
+        let show = || dws.show_snapshot(&id, scope);
+        delete_and_wait(ctx, &what, &mut resp.diagnostics, delete, show).await;
+    }
+
+    fn import(&self) -> Option<Import> {
+        let id = uuid("id").shown_as("snapshot_id");
+        Some(import::passthrough(id))
+    }
+}
+
+impl Model {
+    /// What the cloud needs to make this snapshot.
+    fn to_cloud(&self) -> CreateDwsSnapshot {
+        CreateDwsSnapshot {
+            name: self.name.clone(),
+            cluster_id: self.cluster_id.clone(),
+            description: self.description.clone(),
+        }
+    }
+
     /// Everything the cloud reports; the cluster ID stays when it says none.
     fn from_cloud(s: &Cloud, cluster_id: &str) -> Self {
         let text = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
@@ -84,87 +133,11 @@ impl DwsSnapshotModel {
     }
 }
 
-/// The `dws_snapshot` resource type.
-pub struct DwsSnapshot;
-
-#[async_trait]
-impl Resource<Client> for DwsSnapshot {
-    type Model = DwsSnapshotModel;
-    const TYPE_NAME: &'static str = "dws_snapshot";
-    const TIMEOUTS: &'static [Timeout] = TIMEOUTS;
-
-    async fn create(
-        &self,
-        ctx: &Ctx<'_, Client>,
-        req: CreateRequest<DwsSnapshotModel>,
-        resp: &mut CreateResponse<DwsSnapshotModel>,
-    ) {
-        let p = &req.planned;
-        let request = CreateDwsSnapshot {
-            name: p.name.clone(),
-            cluster_id: p.cluster_id.clone(),
-            description: p.description.clone(),
-        };
-        let (dws, scope) = (ctx.data.dws(), &scope(ctx));
-        let new = NewSnapshot {
-            kind: KIND,
-            name: &p.name,
-            cluster_id: &p.cluster_id,
-        };
-        let ready = create_and_wait(
-            ctx,
-            (&mut resp.state.id, &mut resp.diagnostics),
-            new,
-            || dws.create_snapshot(&request, scope),
-            |id| async move { dws.show_snapshot(&id, scope).await },
-        );
-        if let Some(s) = ready.await {
-            resp.state = DwsSnapshotModel::from_cloud(&s, &p.cluster_id);
-        }
-    }
-
-    async fn read(
-        &self,
-        ctx: &Ctx<'_, Client>,
-        req: ReadRequest<DwsSnapshotModel>,
-        resp: &mut ReadResponse<DwsSnapshotModel>,
-    ) {
-        let Some(id) = req.state.id.filter(|id| !id.is_empty()) else {
-            return resp.gone("The DWS snapshot");
-        };
-        let result = ctx.data.dws().show_snapshot(&id, &scope(ctx)).await;
-        if let Some(s) = found(resp, &format!("{KIND} {id}"), result) {
-            resp.state = DwsSnapshotModel::from_cloud(&s, &req.state.cluster_id);
-        }
-    }
-
-    async fn delete(
-        &self,
-        ctx: &Ctx<'_, Client>,
-        req: DeleteRequest<DwsSnapshotModel>,
-        resp: &mut DeleteResponse,
-    ) {
-        let Some(id) = req.prior.id.filter(|id| !id.is_empty()) else {
-            return;
-        };
-        let (dws, scope) = (ctx.data.dws(), &scope(ctx));
-        let what = format!("{KIND} {id}");
-        let delete = || dws.delete_snapshot(&id, scope);
-        let show = || dws.show_snapshot(&id, scope);
-        delete_and_wait(ctx, &what, &mut resp.diagnostics, delete, show).await;
-    }
-
-    fn import(&self) -> Option<Import> {
-        let id = uuid("id").shown_as("snapshot_id");
-        Some(import::passthrough(id))
-    }
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
     use hwsnap_cloud::{DwsSnapshotType, DwsStatus};
-    use hwsnap_framework::Model;
+    use hwsnap_framework::Model as _;
     use hwsnap_framework::cty::Value;
 
     pub(crate) fn snapshot() -> Cloud {
@@ -187,7 +160,7 @@ pub(super) mod tests {
 
     #[test]
     fn state_holds_what_the_cloud_reports() {
-        let state = DwsSnapshotModel::from_cloud(&snapshot(), "other").to_value();
+        let state = Model::from_cloud(&snapshot(), "other").to_value();
         assert_eq!(state.get_attr("description"), Some(&Value::Null));
         assert_eq!(
             state.get_attr("started_at"),
@@ -206,7 +179,7 @@ pub(super) mod tests {
             cluster_id: None,
             ..snapshot()
         };
-        let kept = DwsSnapshotModel::from_cloud(&no_cluster, "44b277eb");
+        let kept = Model::from_cloud(&no_cluster, "44b277eb");
         assert_eq!(kept.cluster_id, "44b277eb", "kept when the cloud says none");
     }
 }

@@ -3,11 +3,30 @@
 //! mapping per service), the create-then-wait and delete-then-wait shapes,
 //! and turning client and wait errors into diagnostics.
 
+/// Declares a snapshot type's model: its own attributes, then the ones every
+/// snapshot type has, written once here.
+macro_rules! snapshot_model {
+    ($(#[$($meta:tt)*])* pub struct Model { $($own:tt)* }) => {
+        hwsnap_framework::model! {
+            $(#[$($meta)*])*
+            pub struct Model {
+                $($own)*
+                /// When the snapshot started (RFC 3339).
+                started_at: Option<OffsetDateTime> = computed(),
+                /// When the snapshot finished (RFC 3339).
+                finished_at: Option<OffsetDateTime> = computed(),
+                /// The name of the cluster.
+                cluster_name: Option<String> = computed(),
+            }
+        }
+    };
+}
+
 mod css_index_snapshot;
 mod dws_snapshot;
 
-pub use css_index_snapshot::{CssIndexSnapshot, CssIndexSnapshotModel};
-pub use dws_snapshot::{DwsSnapshot, DwsSnapshotModel};
+pub use css_index_snapshot::{CssIndexSnapshot, Model as CssIndexSnapshotModel};
+pub use dws_snapshot::{DwsSnapshot, Model as DwsSnapshotModel};
 
 use std::future::Future;
 use std::time::Duration;
@@ -20,7 +39,10 @@ use hwsnap_framework::cty::AttributePath;
 use hwsnap_framework::timeouts::{Timeout, format_duration};
 use hwsnap_framework::validators::Pattern;
 use hwsnap_framework::wait::{self, Backoff, Poll, Progress, WaitError};
-use hwsnap_framework::{Ctx, Diagnostic, Diagnostics, ReadResponse};
+use hwsnap_framework::{Diagnostic, Diagnostics, ReadResponse};
+
+/// What every operation of this provider gets (see [`hwsnap_framework::Ctx`]).
+pub type Ctx<'a> = hwsnap_framework::Ctx<'a, Client>;
 
 /// How long a create and a delete may take unless `timeouts` says otherwise,
 /// for both snapshot types.
@@ -37,7 +59,7 @@ pub(crate) const TIMEOUTS: &[Timeout] = &[
 
 /// The bounds of an operation's cloud calls: StopProvider's token and the
 /// operation's deadline.
-pub fn scope(ctx: &Ctx<'_, Client>) -> Scope {
+pub fn scope(ctx: &Ctx<'_>) -> Scope {
     let scope = Scope::new(ctx.cancel.clone());
     match ctx.deadline {
         Some(deadline) => scope.with_deadline(deadline),
@@ -119,7 +141,7 @@ enum WaitFailure {
 
 /// A diagnostic for a wait that ended without the wanted status. On a
 /// timeout it names the operation's timeout and its value.
-fn wait_diagnostic<D>(ctx: &Ctx<'_, D>, what: &str, err: WaitError<WaitFailure>) -> Diagnostic {
+fn wait_diagnostic(ctx: &Ctx<'_>, what: &str, err: WaitError<WaitFailure>) -> Diagnostic {
     let (operation, kept) = match ctx.timeout {
         Some(("delete", _)) => ("delete", "It stays in state; the next destroy tries again."),
         _ => (
@@ -161,9 +183,20 @@ fn wait_diagnostic<D>(ctx: &Ctx<'_, D>, what: &str, err: WaitError<WaitFailure>)
 /// What a create makes: for messages, and to queue on the cluster.
 pub(crate) struct NewSnapshot<'a> {
     /// "DWS snapshot" or "CSS index snapshot".
-    pub kind: &'a str,
-    pub name: &'a str,
-    pub cluster_id: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    cluster_id: &'a str,
+}
+
+impl<'a> NewSnapshot<'a> {
+    /// A `kind` snapshot named `name` of cluster `cluster_id`.
+    pub fn new(kind: &'a str, name: &'a str, cluster_id: &'a str) -> Self {
+        Self {
+            kind,
+            name,
+            cluster_id,
+        }
+    }
 }
 
 /// The common shape of every snapshot create: wait for this process's turn
@@ -172,7 +205,7 @@ pub(crate) struct NewSnapshot<'a> {
 /// the ready snapshot; otherwise pushes a diagnostic, and whatever ID was
 /// recorded stays in state.
 pub(crate) async fn create_and_wait<S, Cr, CrFut, Sh, ShFut>(
-    ctx: &Ctx<'_, Client>,
+    ctx: &Ctx<'_>,
     (id, diagnostics): (&mut Option<String>, &mut Diagnostics),
     new: NewSnapshot<'_>,
     create: Cr,
@@ -233,7 +266,7 @@ where
 /// made cannot be deleted yet); an already-missing snapshot counts as
 /// deleted. `show` finds the snapshot while it still exists.
 pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
-    ctx: &Ctx<'_, Client>,
+    ctx: &Ctx<'_>,
     what: &str,
     diagnostics: &mut Diagnostics,
     delete: Del,
@@ -249,16 +282,18 @@ pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
         Ok(()) => Ok(()),
         Err(e) if e.is_not_found() => return,
         // Retried until the cluster lets go (e.g. the snapshot finishes being made).
-        Err(CloudError::Busy { .. }) => wait::until(ctx.cancel, ctx.deadline, Backoff::retry(), || async {
-            match delete().await {
-                Ok(()) => Ok(Poll::Ready(())),
-                Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
-                Err(CloudError::Busy { .. }) => Ok(Poll::Pending("cluster busy".to_string())),
-                Err(e) => Err(WaitFailure::Cloud(e)),
-            }
-        })
-        .await
-        .map_err(|e| wait_diagnostic(ctx, what, e)),
+        Err(CloudError::Busy { .. }) => {
+            wait::until(ctx.cancel, ctx.deadline, Backoff::retry(), || async {
+                match delete().await {
+                    Ok(()) => Ok(Poll::Ready(())),
+                    Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
+                    Err(CloudError::Busy { .. }) => Ok(Poll::Pending("cluster busy".to_string())),
+                    Err(e) => Err(WaitFailure::Cloud(e)),
+                }
+            })
+            .await
+            .map_err(|e| wait_diagnostic(ctx, what, e))
+        }
         Err(e) => Err(cloud_diagnostic(&format!("Failed to delete {what}"), &e)),
     };
     let gone = match deleted {
@@ -301,7 +336,7 @@ pub(crate) fn found<S, M>(
 
 /// Waits for this process's turn on a cluster (the cloud makes one snapshot
 /// per cluster at a time), within the operation's deadline.
-async fn queue_on_cluster(ctx: &Ctx<'_, Client>, cluster_id: &str) -> Result<ClusterGuard, Diagnostic> {
+async fn queue_on_cluster(ctx: &Ctx<'_>, cluster_id: &str) -> Result<ClusterGuard, Diagnostic> {
     let deadline = async {
         match ctx.deadline {
             Some(d) => tokio::time::sleep_until(d).await,

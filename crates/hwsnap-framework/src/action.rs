@@ -108,8 +108,12 @@ pub(crate) trait AnyAction<D>: Send + Sync {
     fn timeouts(&self) -> &'static [Timeout];
     fn validate(&self, config: &Value, diags: &mut Diagnostics);
     async fn plan(&self, ctx: &Ctx<'_, D>, config: &Value) -> Diagnostics;
-    async fn invoke(&self, ctx: &Ctx<'_, D>, config: &Value, progress: &ProgressSink)
-    -> Diagnostics;
+    async fn invoke(
+        &self,
+        ctx: &Ctx<'_, D>,
+        config: &Value,
+        progress: &ProgressSink,
+    ) -> Diagnostics;
 }
 
 pub(crate) struct TypedAction<A>(pub A);

@@ -57,7 +57,9 @@ mod tests {
             Err(d) => d,
             Ok(()) => unreachable!("the future panicked"),
         };
-        assert!(d.detail.starts_with("internal error in hwsnap: thing create panicked (boom at step 2), please report"));
+        assert!(d.detail.starts_with(
+            "internal error in hwsnap: thing create panicked (boom at step 2), please report"
+        ));
         assert_eq!(written, Some("id-1"));
         let ok = catch("x", async { 7 }).await;
         assert_eq!(ok.ok(), Some(7));

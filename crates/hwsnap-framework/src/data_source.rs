@@ -100,7 +100,12 @@ where
     async fn read(&self, ctx: &Ctx<'_, D>, config: &Value) -> (Value, Diagnostics) {
         let m = match S::Model::from_value(config) {
             Ok(m) => m,
-            Err(e) => return (Value::Null, e.diagnostic("data source configuration").into()),
+            Err(e) => {
+                return (
+                    Value::Null,
+                    e.diagnostic("data source configuration").into(),
+                );
+            }
         };
         let mut resp = ReadResponse {
             state: m.clone(),
@@ -115,7 +120,10 @@ where
         }
         let mut state = resp.state.to_value();
         if !S::TIMEOUTS.is_empty() {
-            let t = config.get_attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null);
+            let t = config
+                .get_attr(timeouts::BLOCK)
+                .cloned()
+                .unwrap_or(Value::Null);
             state.set_attr(timeouts::BLOCK, t);
         }
         (state, resp.diagnostics)

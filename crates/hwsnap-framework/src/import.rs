@@ -262,7 +262,13 @@ mod tests {
     fn recognises_uuids() {
         assert!(is_uuid(SNAP));
         assert!(is_uuid("6C3B1E34-1FBB-4B4E-9AE9-20D2CFC0E2FD"));
-        for bad in ["", "x", "6c3b1e341fbb4b4e9ae920d2cfc0e2fd", &SNAP[1..], "6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fz"] {
+        for bad in [
+            "",
+            "x",
+            "6c3b1e341fbb4b4e9ae920d2cfc0e2fd",
+            &SNAP[1..],
+            "6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fz",
+        ] {
             assert!(!is_uuid(bad), "{bad}");
         }
     }
@@ -279,7 +285,10 @@ mod tests {
     #[test]
     fn malformed_ids_quote_the_value_and_the_form() {
         let e = dws().parse_id("not-an-id").unwrap_err();
-        assert_eq!(e, format!("Expected <snapshot_id>, such as {SNAP}; got \"not-an-id\"."));
+        assert_eq!(
+            e,
+            format!("Expected <snapshot_id>, such as {SNAP}; got \"not-an-id\".")
+        );
         let e = dws().parse_id("44b277eb/2a4d0f86").unwrap_err();
         assert!(e.starts_with("Expected <snapshot_id>"), "{e}");
         assert!(e.contains("got \"44b277eb/2a4d0f86\""), "{e}");
@@ -310,10 +319,18 @@ mod tests {
             v.set_attr("id", i.map_or(Value::Null, Value::string));
             v
         };
-        assert_eq!(css().parse_identity(&identity(CLUSTER, Some(SNAP))).unwrap().len(), 2);
+        assert_eq!(
+            css()
+                .parse_identity(&identity(CLUSTER, Some(SNAP)))
+                .unwrap()
+                .len(),
+            2
+        );
         let e = css().parse_identity(&identity(CLUSTER, None)).unwrap_err();
         assert_eq!(e, "The identity needs cluster_id and id; id is missing.");
-        let e = css().parse_identity(&identity("c", Some(SNAP))).unwrap_err();
+        let e = css()
+            .parse_identity(&identity("c", Some(SNAP)))
+            .unwrap_err();
         assert!(e.contains("identity.cluster_id"), "{e}");
 
         let mut state = Value::Object(Default::default());
@@ -323,7 +340,12 @@ mod tests {
         assert_eq!(d.summary, "Invalid import ID for css_index_snapshot");
         assert!(d.detail.contains("<cluster_id>/<snapshot_id>"));
         css()
-            .apply("css_index_snapshot", Some(&format!("{CLUSTER}/{SNAP}")), None, &mut state)
+            .apply(
+                "css_index_snapshot",
+                Some(&format!("{CLUSTER}/{SNAP}")),
+                None,
+                &mut state,
+            )
             .unwrap();
         assert_eq!(state.get_attr("id"), Some(&Value::string(SNAP)));
     }

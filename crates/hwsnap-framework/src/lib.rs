@@ -71,6 +71,7 @@ pub mod list_resource;
 pub mod model;
 pub mod plan;
 pub mod plan_modifiers;
+pub mod prelude;
 pub mod provider;
 pub mod resource;
 pub mod schema;

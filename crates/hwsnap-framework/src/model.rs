@@ -96,12 +96,17 @@ pub fn block<M: Model>() -> Block {
 pub fn check<M: Model>(model: &str) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     if M::description().trim().is_empty() {
-        problems.push(format!("{model} has no doc comment (the block description)"));
+        problems.push(format!(
+            "{model} has no doc comment (the block description)"
+        ));
     }
     for f in M::fields() {
         let a = &f.attribute;
         if a.description.trim().is_empty() {
-            problems.push(format!("{model}.{} has no doc comment (its description)", a.name));
+            problems.push(format!(
+                "{model}.{} has no doc comment (its description)",
+                a.name
+            ));
         }
         match (a.mode.is_required(), f.nullable) {
             (true, true) => problems.push(format!(

@@ -233,8 +233,13 @@ pub(crate) trait AnyResource<D>: Send + Sync {
     fn validate(&self, config: &Value, diags: &mut Diagnostics);
     async fn create(&self, ctx: &Ctx<'_, D>, config: &Value, planned: &Value) -> Outcome;
     async fn read(&self, ctx: &Ctx<'_, D>, state: &Value) -> Outcome;
-    async fn update(&self, ctx: &Ctx<'_, D>, config: &Value, prior: &Value, planned: &Value)
-    -> Outcome;
+    async fn update(
+        &self,
+        ctx: &Ctx<'_, D>,
+        config: &Value,
+        prior: &Value,
+        planned: &Value,
+    ) -> Outcome;
     async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value) -> Diagnostics;
     /// The state as a model after the resource's `generate_config` hook.
     fn generate_config(&self, state: &Value) -> Result<Value, ModelError>;
@@ -253,14 +258,20 @@ impl<R> Typed<R> {
     {
         let mut v = m.to_value();
         if !R::TIMEOUTS.is_empty() {
-            let t = from.get_attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null);
+            let t = from
+                .get_attr(timeouts::BLOCK)
+                .cloned()
+                .unwrap_or(Value::Null);
             v.set_attr(timeouts::BLOCK, t);
         }
         v
     }
 }
 
-fn decode_pair<M: Model>(config: &Value, planned: &Value) -> Result<(M, M), (ModelError, &'static str)> {
+fn decode_pair<M: Model>(
+    config: &Value,
+    planned: &Value,
+) -> Result<(M, M), (ModelError, &'static str)> {
     let config = M::from_value(config).map_err(|e| (e, "resource configuration"))?;
     let planned = M::from_value(planned).map_err(|e| (e, "planned state"))?;
     Ok((config, planned))
@@ -326,7 +337,11 @@ where
         };
         let mut resp = ReadResponse::new(current.clone());
         let op = format!("{} read", R::TYPE_NAME);
-        if let Err(d) = catch(&op, self.0.read(ctx, ReadRequest { state: current }, &mut resp)).await
+        if let Err(d) = catch(
+            &op,
+            self.0.read(ctx, ReadRequest { state: current }, &mut resp),
+        )
+        .await
         {
             resp.diagnostics.push(d);
             return Outcome {
@@ -385,7 +400,12 @@ where
         };
         let mut resp = DeleteResponse::default();
         let op = format!("{} delete", R::TYPE_NAME);
-        if let Err(d) = catch(&op, self.0.delete(ctx, DeleteRequest { prior: prior_m }, &mut resp)).await
+        if let Err(d) = catch(
+            &op,
+            self.0
+                .delete(ctx, DeleteRequest { prior: prior_m }, &mut resp),
+        )
+        .await
         {
             resp.diagnostics.push(d);
         }

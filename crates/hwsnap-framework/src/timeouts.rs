@@ -116,7 +116,10 @@ mod tests {
             BLOCK,
             Value::Object([("create".to_string(), Value::string("90s"))].into()),
         );
-        assert_eq!(of(&v, &[CREATE], "create"), Some(("create", Duration::from_secs(90))));
+        assert_eq!(
+            of(&v, &[CREATE], "create"),
+            Some(("create", Duration::from_secs(90)))
+        );
         assert_eq!(of(&v, &[CREATE], "delete"), None);
     }
 

@@ -232,12 +232,9 @@ mod tests {
             c2.cancel();
         });
         let start = std::time::Instant::now();
-        let r: Result<(), WaitError<()>> = until(
-            &cancel,
-            None,
-            Backoff::default(),
-            || async { Ok(Poll::Pending("x".into())) },
-        )
+        let r: Result<(), WaitError<()>> = until(&cancel, None, Backoff::default(), || async {
+            Ok(Poll::Pending("x".into()))
+        })
         .await;
         assert!(matches!(r, Err(WaitError::Cancelled)));
         assert!(start.elapsed() < Duration::from_millis(400));

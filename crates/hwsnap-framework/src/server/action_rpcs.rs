@@ -73,7 +73,8 @@ impl<P: Provider> Server<P> {
     ) -> Result<Prepared<P::Data>, Vec<pb::Diagnostic>> {
         let e = self.action(type_name)?;
         let fail = |d: Diagnostic| vec![convert::diagnostic(&d)];
-        let config = convert::decode_dynamic(config, &e.ty, "action configuration").map_err(fail)?;
+        let config =
+            convert::decode_dynamic(config, &e.ty, "action configuration").map_err(fail)?;
         let data = self.configured().map_err(fail)?;
         Ok(Prepared {
             entry: e.clone(),
@@ -87,9 +88,13 @@ impl<P: Provider> Server<P> {
         r: pb::validate_action_config::Request,
     ) -> pb::validate_action_config::Response {
         let diagnostics = match self.action(&r.type_name) {
-            Ok(e) => validate_config(&e.schema, &e.ty, r.config.as_ref(), "action configuration", |c, d| {
-                e.op.validate(c, d)
-            }),
+            Ok(e) => validate_config(
+                &e.schema,
+                &e.ty,
+                r.config.as_ref(),
+                "action configuration",
+                |c, d| e.op.validate(c, d),
+            ),
             Err(d) => d,
         };
         pb::validate_action_config::Response { diagnostics }

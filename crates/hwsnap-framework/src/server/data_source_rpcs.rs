@@ -4,7 +4,9 @@
 
 use hwsnap_plugin::proto::tfplugin6 as pb;
 
-use super::{AnyDataSource, Entry, Server, convert, ctx, unknown_type, unsupported, validate_config};
+use super::{
+    AnyDataSource, Entry, Server, convert, ctx, unknown_type, unsupported, validate_config,
+};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::provider::Provider;
 
@@ -30,9 +32,13 @@ impl<P: Provider> Server<P> {
         r: pb::validate_data_resource_config::Request,
     ) -> pb::validate_data_resource_config::Response {
         let diagnostics = match self.data_source(&r.type_name) {
-            Ok(e) => validate_config(&e.schema, &e.ty, r.config.as_ref(), "data source configuration", |c, d| {
-                e.op.validate(c, d)
-            }),
+            Ok(e) => validate_config(
+                &e.schema,
+                &e.ty,
+                r.config.as_ref(),
+                "data source configuration",
+                |c, d| e.op.validate(c, d),
+            ),
             Err(d) => d,
         };
         pb::validate_data_resource_config::Response { diagnostics }
@@ -53,7 +59,8 @@ impl<P: Provider> Server<P> {
         };
         let mut diags = Diagnostics::new();
         let result: Result<_, Diagnostic> = async {
-            let config = convert::decode_dynamic(r.config.as_ref(), &e.ty, "data source configuration")?;
+            let config =
+                convert::decode_dynamic(r.config.as_ref(), &e.ty, "data source configuration")?;
             let data = self.configured()?;
             let cancel = self.cancel_token();
             let ctx = ctx(&*data, &cancel, e.op.timeouts(), &config, "read");

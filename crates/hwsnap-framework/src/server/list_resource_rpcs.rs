@@ -69,9 +69,13 @@ impl<P: Provider> Server<P> {
         let diagnostics = match self.list(&r.type_name) {
             Ok(l) => {
                 let e = &l.entry;
-                validate_config(&e.schema, &e.ty, r.config.as_ref(), "list configuration", |c, d| {
-                    e.op.validate(c, d)
-                })
+                validate_config(
+                    &e.schema,
+                    &e.ty,
+                    r.config.as_ref(),
+                    "list configuration",
+                    |c, d| e.op.validate(c, d),
+                )
             }
             Err(d) => d,
         };
@@ -84,8 +88,9 @@ impl<P: Provider> Server<P> {
     ) -> BoxStream<pb::list_resource::Event> {
         let prepared = self.list(&r.type_name).and_then(|l| {
             let fail = |d: Diagnostic| vec![convert::diagnostic(&d)];
-            let config = convert::decode_dynamic(r.config.as_ref(), &l.entry.ty, "list configuration")
-                .map_err(fail)?;
+            let config =
+                convert::decode_dynamic(r.config.as_ref(), &l.entry.ty, "list configuration")
+                    .map_err(fail)?;
             let data = self.configured().map_err(fail)?;
             Ok((l.clone(), config, data))
         });

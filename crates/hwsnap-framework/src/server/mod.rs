@@ -259,7 +259,13 @@ impl<P: Provider> Server<P> {
                 resource_ty,
                 identity_ty,
             };
-            insert(&mut lists, "list resource", name, Arc::new(entry), &mut problems);
+            insert(
+                &mut lists,
+                "list resource",
+                name,
+                Arc::new(entry),
+                &mut problems,
+            );
         }
 
         let mut actions = BTreeMap::new();
@@ -318,10 +324,31 @@ impl<P: Provider> Server<P> {
             docs::reference(&self.provider_schema),
         )];
         let kinds: [(&str, Vec<(&str, &Schema)>); 4] = [
-            ("resources", self.resources.iter().map(|(n, r)| (*n, &r.entry.schema)).collect()),
-            ("data-sources", self.data_sources.iter().map(|(n, e)| (*n, &e.schema)).collect()),
-            ("list-resources", self.lists.iter().map(|(n, e)| (*n, &e.entry.schema)).collect()),
-            ("actions", self.actions.iter().map(|(n, e)| (*n, &e.schema)).collect()),
+            (
+                "resources",
+                self.resources
+                    .iter()
+                    .map(|(n, r)| (*n, &r.entry.schema))
+                    .collect(),
+            ),
+            (
+                "data-sources",
+                self.data_sources
+                    .iter()
+                    .map(|(n, e)| (*n, &e.schema))
+                    .collect(),
+            ),
+            (
+                "list-resources",
+                self.lists
+                    .iter()
+                    .map(|(n, e)| (*n, &e.entry.schema))
+                    .collect(),
+            ),
+            (
+                "actions",
+                self.actions.iter().map(|(n, e)| (*n, &e.schema)).collect(),
+            ),
         ];
         for (dir, types) in kinds {
             for (name, schema) in types {

@@ -43,8 +43,8 @@ impl<P: Provider> Server<P> {
             list_resources: names(&self.lists, |type_name| {
                 pb::get_metadata::ListResourceMetadata { type_name }
             }),
-            actions: names(&self.actions, |type_name| pb::get_metadata::ActionMetadata {
-                type_name,
+            actions: names(&self.actions, |type_name| {
+                pb::get_metadata::ActionMetadata { type_name }
             }),
             ..Default::default()
         }
@@ -145,7 +145,11 @@ impl<P: Provider> Server<P> {
         let mut diags = Diagnostics::new();
         tracing::debug!(terraform_version = %r.terraform_version, "configuring provider");
         if let Some(config) = self.checked_provider_config(r.config.as_ref(), &mut diags) {
-            let configured = catch("provider configure", self.provider.configure(&config, &mut diags)).await;
+            let configured = catch(
+                "provider configure",
+                self.provider.configure(&config, &mut diags),
+            )
+            .await;
             match configured {
                 Ok(Some(data)) => {
                     *self.data.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(data));

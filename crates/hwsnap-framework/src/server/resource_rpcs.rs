@@ -121,9 +121,13 @@ impl<P: Provider> Server<P> {
         let diagnostics = match self.resource(&r.type_name) {
             Ok(reg) => {
                 let e = &reg.entry;
-                validate_config(&e.schema, &e.ty, r.config.as_ref(), "resource configuration", |c, d| {
-                    e.op.validate(c, d)
-                })
+                validate_config(
+                    &e.schema,
+                    &e.ty,
+                    r.config.as_ref(),
+                    "resource configuration",
+                    |c, d| e.op.validate(c, d),
+                )
             }
             Err(d) => vec![convert::diagnostic(&d)],
         };
@@ -282,7 +286,12 @@ impl<P: Provider> Server<P> {
             // Destroy: nothing to plan but the null state.
             out.planned_state = encode_state(&Value::Null, &reg.entry.ty, &mut diags);
         } else {
-            let p = plan(&reg.entry.schema, &change.prior, &change.after, &change.config);
+            let p = plan(
+                &reg.entry.schema,
+                &change.prior,
+                &change.after,
+                &change.config,
+            );
             if !change.prior.is_null() && p.requires_replace.is_empty() {
                 out.planned_identity = identity_of(reg, &change.prior, &mut diags);
             }
@@ -379,7 +388,13 @@ impl<P: Provider> Server<P> {
         diags: &mut Diagnostics,
     ) -> Value {
         let cancel = self.cancel_token();
-        let ctx = ctx(data, &cancel, reg.entry.op.timeouts(), &change.after, "update");
+        let ctx = ctx(
+            data,
+            &cancel,
+            reg.entry.op.timeouts(),
+            &change.after,
+            "update",
+        );
         let outcome = reg
             .entry
             .op

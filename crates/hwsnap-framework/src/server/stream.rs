@@ -30,8 +30,7 @@ where
 {
     let (tx, rx) = mpsc::channel(BUFFER);
     let run = futures::stream::once(produce(tx)).filter_map(|()| async { None });
-    let events = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (e, rx))
-    });
+    let events =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) });
     Box::pin(futures::stream::select(run, events).map(move |e| Ok(wire(e))))
 }

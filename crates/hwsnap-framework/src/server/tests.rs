@@ -13,7 +13,9 @@ use hwsnap_plugin::proto::tfplugin6 as pb;
 use pb::provider_server::Provider as _;
 use tonic::Request;
 
-use crate::action::{Action, InvokeRequest, InvokeResponse, PlanRequest, PlanResponse, ProgressSink};
+use crate::action::{
+    Action, InvokeRequest, InvokeResponse, PlanRequest, PlanResponse, ProgressSink,
+};
 use crate::data_source::{self, DataSource};
 use crate::diag::Diagnostics;
 use crate::import::{self, Import, uuid};
@@ -97,7 +99,12 @@ impl Resource<()> for ClosureResource {
     const TYPE_NAME: &'static str = "test_thing";
     const TIMEOUTS: &'static [Timeout] = &[CREATE, DELETE];
 
-    async fn create(&self, ctx: &Ctx<'_, ()>, _: CreateRequest<Thing>, resp: &mut CreateResponse<Thing>) {
+    async fn create(
+        &self,
+        ctx: &Ctx<'_, ()>,
+        _: CreateRequest<Thing>,
+        resp: &mut CreateResponse<Thing>,
+    ) {
         self.seen.lock().unwrap().push(ctx.timeout);
         assert!(ctx.deadline.is_some());
         (self.create)(resp);
@@ -195,7 +202,12 @@ impl ListResource<()> for ClosureList {
                     .await;
                 continue;
             };
-            if req.config.prefix.as_deref().is_some_and(|p| !t.name.starts_with(p)) {
+            if req
+                .config
+                .prefix
+                .as_deref()
+                .is_some_and(|p| !t.name.starts_with(p))
+            {
                 continue;
             }
             self.attempted.fetch_add(1, Ordering::SeqCst);
@@ -344,14 +356,24 @@ fn config(s: &Server<TestProvider>) -> Value {
     c.set_attr("name", Value::string("one"));
     c.set_attr(
         "timeouts",
-        Value::Object([("create".into(), Value::string("90s")), ("delete".into(), Value::Null)].into()),
+        Value::Object(
+            [
+                ("create".into(), Value::string("90s")),
+                ("delete".into(), Value::Null),
+            ]
+            .into(),
+        ),
     );
     c
 }
 
 /// Plans `config` over `prior` with the proposed new state Terraform would
 /// send: the configuration, with prior values where it sets none.
-async fn plan(s: &Server<TestProvider>, prior: &Value, config: &Value) -> pb::plan_resource_change::Response {
+async fn plan(
+    s: &Server<TestProvider>,
+    prior: &Value,
+    config: &Value,
+) -> pb::plan_resource_change::Response {
     let ty = thing_ty(s);
     let mut proposed = config.clone();
     if let (Some(p), Value::Object(c)) = (prior.as_object(), &mut proposed) {
@@ -395,7 +417,9 @@ async fn apply(
 }
 
 /// Plans and applies a create of [`config`].
-async fn create(s: &Server<TestProvider>) -> (Value, Vec<pb::Diagnostic>, Option<pb::ResourceIdentityData>) {
+async fn create(
+    s: &Server<TestProvider>,
+) -> (Value, Vec<pb::Diagnostic>, Option<pb::ResourceIdentityData>) {
     let c = config(s);
     let planned = undv(plan(s, &Value::Null, &c).await.planned_state, &thing_ty(s));
     apply(s, &Value::Null, &planned, &c).await
@@ -407,7 +431,10 @@ async fn read(s: &Server<TestProvider>, state: &Value) -> pb::read_resource::Res
         current_state: dv(state, &thing_ty(s)),
         ..Default::default()
     };
-    s.read_resource(Request::new(req)).await.unwrap().into_inner()
+    s.read_resource(Request::new(req))
+        .await
+        .unwrap()
+        .into_inner()
 }
 
 fn text<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
@@ -477,7 +504,8 @@ async fn a_failed_create_keeps_the_id_it_recorded() {
     let s = server(with_resource(ClosureResource {
         create: Arc::new(|resp| {
             resp.state.id = Some(ID.into());
-            resp.diagnostics.error("Timed out waiting", "still CREATING");
+            resp.diagnostics
+                .error("Timed out waiting", "still CREATING");
         }),
         ..Default::default()
     }))
@@ -485,7 +513,10 @@ async fn a_failed_create_keeps_the_id_it_recorded() {
     let (state, diags, _) = create(&s).await;
     assert_eq!(errors(&diags), ["Timed out waiting: still CREATING"]);
     assert_eq!(text(&state, "id"), Some(ID), "kept: Terraform taints it");
-    assert!(state.get_attr("status").unwrap().is_null(), "unknowns are nulled");
+    assert!(
+        state.get_attr("status").unwrap().is_null(),
+        "unknowns are nulled"
+    );
 }
 
 #[tokio::test]
@@ -555,7 +586,8 @@ async fn a_failed_delete_keeps_the_prior_state_and_a_delete_gets_its_deadline() 
     );
 
     for failing in [
-        Arc::new(|resp: &mut DeleteResponse| resp.diagnostics.error("Busy", "try later")) as DeleteFn,
+        Arc::new(|resp: &mut DeleteResponse| resp.diagnostics.error("Busy", "try later"))
+            as DeleteFn,
         Arc::new(|_: &mut DeleteResponse| panic!("delete exploded")),
     ] {
         let s = server(with_resource(ClosureResource {
@@ -593,7 +625,11 @@ async fn read_keeps_gone_and_panics_apart() {
     }))
     .await;
     let r = read(&s, &state).await;
-    assert_eq!(undv(r.new_state, &ty), state, "a panicking read changes nothing");
+    assert_eq!(
+        undv(r.new_state, &ty),
+        state,
+        "a panicking read changes nothing"
+    );
     assert!(errors(&r.diagnostics)[0].contains("test_thing read panicked"));
 }
 
@@ -623,7 +659,10 @@ async fn import_checks_each_part_and_makes_no_call() {
 
     let bad = import("not-an-id".into()).await;
     assert!(bad.imported_resources.is_empty());
-    assert_eq!(bad.diagnostics[0].summary, "Invalid import ID for test_thing");
+    assert_eq!(
+        bad.diagnostics[0].summary,
+        "Invalid import ID for test_thing"
+    );
     assert!(
         bad.diagnostics[0]
             .detail
@@ -651,11 +690,18 @@ async fn generated_config_holds_arguments_only() {
     assert_eq!(text(&config, "cluster_id"), Some(CLUSTER));
     assert_eq!(text(&config, "name"), Some("one"));
     for gone in ["id", "status", "size", "timeouts", "note"] {
-        assert!(config.get_attr(gone).unwrap().is_null(), "{gone} is left out");
+        assert!(
+            config.get_attr(gone).unwrap().is_null(),
+            "{gone} is left out"
+        );
     }
     state.set_attr("note", Value::string("kept"));
     let config = undv(generate(&state).await.config, &ty);
-    assert_eq!(text(&config, "note"), Some("kept"), "a non-default is an argument");
+    assert_eq!(
+        text(&config, "note"),
+        Some("kept"),
+        "a non-default is an argument"
+    );
 
     let meta = s
         .get_metadata(Request::new(pb::get_metadata::Request {}))
@@ -665,7 +711,10 @@ async fn generated_config_holds_arguments_only() {
     assert!(meta.server_capabilities.unwrap().generate_resource_config);
 }
 
-fn list_provider(n: usize, items: Arc<dyn Fn(usize) -> Option<Thing> + Send + Sync>) -> (TestProvider, Arc<AtomicUsize>) {
+fn list_provider(
+    n: usize,
+    items: Arc<dyn Fn(usize) -> Option<Thing> + Send + Sync>,
+) -> (TestProvider, Arc<AtomicUsize>) {
     let attempted = Arc::new(AtomicUsize::new(0));
     let p = TestProvider {
         resource: Some(ClosureResource::default()),
@@ -707,12 +756,21 @@ async fn a_list_streams_identities_and_stops_at_the_limit() {
     let s = server(p).await;
     let events = list(&s, None, false, 3).await;
     assert_eq!(events.len(), 3);
-    assert_eq!(attempted.load(Ordering::SeqCst), 3, "the list stopped early");
+    assert_eq!(
+        attempted.load(Ordering::SeqCst),
+        3,
+        "the list stopped early"
+    );
     let ity = s.lists["test_thing"].identity_ty.clone();
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.display_name, format!("thing-{i}"));
         assert!(e.resource_object.is_none(), "not asked for");
-        let id = super::decode_dynamic(e.identity.as_ref().unwrap().identity_data.as_ref(), &ity, "id").unwrap();
+        let id = super::decode_dynamic(
+            e.identity.as_ref().unwrap().identity_data.as_ref(),
+            &ity,
+            "id",
+        )
+        .unwrap();
         assert_eq!(text(&id, "cluster_id"), Some(CLUSTER));
         assert_eq!(text(&id, "id").map(str::len), Some(36));
     }
@@ -743,7 +801,15 @@ async fn list_errors_and_panics_are_diagnostic_events() {
             None => e.display_name.clone(),
         })
         .collect();
-    assert_eq!(shape, ["thing-0", "cloud failed", "thing-2", "Internal error in hwsnap"]);
+    assert_eq!(
+        shape,
+        [
+            "thing-0",
+            "cloud failed",
+            "thing-2",
+            "Internal error in hwsnap"
+        ]
+    );
 }
 
 #[test]
@@ -751,7 +817,11 @@ fn a_list_needs_its_resource_with_an_identity() {
     let (mut p, _) = list_provider(1, Arc::new(|i| Some(thing(i))));
     p.resource = None;
     let e = Server::try_new(p).err().unwrap();
-    assert!(e.to_string().contains("list resource test_thing needs the resource test_thing"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("list resource test_thing needs the resource test_thing"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -797,7 +867,11 @@ async fn a_data_source_reads_typed_config_into_typed_state() {
         .await
         .unwrap()
         .into_inner();
-    assert!(other.diagnostics[0].detail.contains("This provider serves test_lookup."));
+    assert!(
+        other.diagnostics[0]
+            .detail
+            .contains("This provider serves test_lookup.")
+    );
 }
 
 fn steps(messages: &[&str], then: &str) -> Value {
@@ -857,7 +931,10 @@ async fn an_action_streams_progress_then_completes() {
     );
     let panicked = invoke(&s, &steps(&[], "panic")).await;
     assert_eq!(panicked.len(), 1);
-    assert!(panicked[0].contains("test_run invoke panicked (action exploded)"), "{panicked:?}");
+    assert!(
+        panicked[0].contains("test_run invoke panicked (action exploded)"),
+        "{panicked:?}"
+    );
 
     // Plan checks a known configuration, and skips an unknown one.
     let ty = s.actions["test_run"].ty.clone();
@@ -870,7 +947,10 @@ async fn an_action_streams_progress_then_completes() {
         let fut = s.plan_action(Request::new(req));
         async move { fut.await.unwrap().into_inner() }
     };
-    assert_eq!(errors(&plan(steps(&[], "fail")).await.diagnostics), ["would fail: planned to fail"]);
+    assert_eq!(
+        errors(&plan(steps(&[], "fail")).await.diagnostics),
+        ["would fail: planned to fail"]
+    );
     let mut unknown = steps(&[], "fail");
     unknown.set_attr("then", Value::unknown());
     assert!(plan(unknown).await.diagnostics.is_empty());
@@ -894,7 +974,10 @@ async fn an_action_streams_progress_then_completes() {
 async fn stop_provider_ends_an_invoke_promptly() {
     let (p, _) = action_server_provider();
     let s = Arc::new(server(p).await);
-    for (then, want) in [("wait", "cancelled: stopped as asked"), ("hang", "Stopped test_run")] {
+    for (then, want) in [
+        ("wait", "cancelled: stopped as asked"),
+        ("hang", "Stopped test_run"),
+    ] {
         let stopper = s.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -909,7 +992,9 @@ async fn stop_provider_ends_an_invoke_promptly() {
         assert_eq!(events[0], "progress: started");
         assert!(events[1].contains(want), "{then}: {events:?}");
         assert!(
-            took < Duration::from_millis(200) + super::action_rpcs::GRACE + Duration::from_millis(500),
+            took < Duration::from_millis(200)
+                + super::action_rpcs::GRACE
+                + Duration::from_millis(500),
             "{then}: took {took:?}"
         );
     }
@@ -936,7 +1021,13 @@ impl Resource<()> for WrongResource {
         default: Duration::from_secs(1),
     }];
 
-    async fn create(&self, _: &Ctx<'_, ()>, _: CreateRequest<Wrong>, _: &mut CreateResponse<Wrong>) {}
+    async fn create(
+        &self,
+        _: &Ctx<'_, ()>,
+        _: CreateRequest<Wrong>,
+        _: &mut CreateResponse<Wrong>,
+    ) {
+    }
     async fn read(&self, _: &Ctx<'_, ()>, _: ReadRequest<Wrong>, _: &mut ReadResponse<Wrong>) {}
     async fn delete(&self, _: &Ctx<'_, ()>, _: DeleteRequest<Wrong>, _: &mut DeleteResponse) {}
 
@@ -993,5 +1084,8 @@ fn doc_pages_cover_every_kind() {
         ]
     );
     let action = &s.doc_pages()[4].generated;
-    assert!(action.contains("- `messages` (List of String, Required) Progress messages to send."), "{action}");
+    assert!(
+        action.contains("- `messages` (List of String, Required) Progress messages to send."),
+        "{action}"
+    );
 }
