@@ -3,7 +3,8 @@
 //! gives an error naming the operation, never a panic nor a silently empty
 //! state; the secret key and the security token stay out of the trace log,
 //! the state and the plan; TLS to the cloud is verified unless
-//! `insecure = true`, which logs a warning.
+//! `insecure = true`, which plan and apply output show as a warning (and
+//! the log says once).
 
 use serde_json::{Value, json};
 
@@ -439,7 +440,16 @@ fn tls_to_the_cloud_is_verified_unless_insecure() {
             "main.tf",
             &format!("{resource}provider \"dws\" {{\n  insecure = true\n}}\n"),
         );
-        wd.apply();
+        let plan = wd.expect_success(&["plan", "-input=false", "-no-color"]);
+        let apply = wd.apply();
+        for run in [&plan, &apply] {
+            let out = run.output();
+            assert!(
+                out.contains("Warning: TLS certificates are not verified")
+                    && out.contains("insecure = true"),
+                "plan and apply output show the warning: {out}"
+            );
+        }
         assert_eq!(emu.snapshots("dws_snapshots").len(), 1);
         let log = wd.read("warn.log");
         assert!(
