@@ -389,6 +389,27 @@ fn cases() -> Vec<Case> {
         dws("good-name", ""),
         &["Invalid import ID for dws_snapshot"],
     ));
+    t.push(case(
+        "terraform import dws_snapshot with a malformed ID",
+        Import("dws_snapshot.s", "not-an-id"),
+        dws("good-name", ""),
+        &[
+            "Invalid import ID for dws_snapshot",
+            "Expected <snapshot_id>",
+            // Terraform wraps the detail; the value is quoted on its own line.
+            "\"not-an-id\".",
+        ],
+    ));
+    t.push(case(
+        "terraform import css_index_snapshot with parts that are not IDs",
+        Import("css_index_snapshot.s", "c/s"),
+        css("nightly", ""),
+        &[
+            "Invalid import ID for css_index_snapshot",
+            "got \"c/s\"",
+            "the cluster_id \"c\" is not a UUID",
+        ],
+    ));
     for id in ["no-slash", "c/s/x", "/s", "c/"] {
         t.push(case(
             format!("terraform import css_index_snapshot {id:?}"),
