@@ -97,7 +97,6 @@ pub use resource::{
 };
 pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
 pub use server::{Server, SetupError};
-pub use tokio_util::sync::CancellationToken;
 
 /// Runs a provider binary: checks the provider's types ([`Server::try_new`];
 /// on a mismatch it says what and exits 1), then the go-plugin handshake,

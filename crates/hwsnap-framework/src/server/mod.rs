@@ -44,7 +44,6 @@ use crate::schema::{IdentitySchema, Schema};
 use crate::timeouts::{self, Timeout};
 use crate::validate::validate_block;
 
-pub use convert::{decode_dynamic, encode_dynamic};
 use stream::BoxStream;
 
 /// One registered type of any kind, with its schema computed once.

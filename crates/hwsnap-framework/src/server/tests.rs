@@ -309,11 +309,11 @@ impl Provider for TestProvider {
 }
 
 fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(super::encode_dynamic(v, ty, "test").unwrap())
+    Some(super::convert::encode_dynamic(v, ty, "test").unwrap())
 }
 
 fn undv(v: Option<pb::DynamicValue>, ty: &Type) -> Value {
-    super::decode_dynamic(v.as_ref(), ty, "test").unwrap()
+    super::convert::decode_dynamic(v.as_ref(), ty, "test").unwrap()
 }
 
 fn errors(d: &[pb::Diagnostic]) -> Vec<String> {
@@ -489,7 +489,7 @@ async fn create_returns_state_identity_timeouts_and_its_deadline() {
     );
     let identity = identity.unwrap().identity_data.unwrap();
     let ity = Type::object([("cluster_id", Type::String), ("id", Type::String)]);
-    let identity = super::decode_dynamic(Some(&identity), &ity, "identity").unwrap();
+    let identity = super::convert::decode_dynamic(Some(&identity), &ity, "identity").unwrap();
     assert_eq!(text(&identity, "id"), Some(ID));
     assert_eq!(text(&identity, "cluster_id"), Some(CLUSTER));
     assert_eq!(
@@ -765,7 +765,7 @@ async fn a_list_streams_identities_and_stops_at_the_limit() {
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.display_name, format!("thing-{i}"));
         assert!(e.resource_object.is_none(), "not asked for");
-        let id = super::decode_dynamic(
+        let id = super::convert::decode_dynamic(
             e.identity.as_ref().unwrap().identity_data.as_ref(),
             &ity,
             "id",
