@@ -19,23 +19,17 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use hwsnap::resources::DwsSnapshot;
 use hwsnap_cloud::Client;
 use hwsnap_cty::{Number, Type, Value, msgpack};
-use hwsnap_framework::Resource;
 use hwsnap_plugin::proto::tfplugin6 as tf;
 use hwsnap_plugin::proto::tfplugin6::provider_client::ProviderClient;
 use rustls::pki_types::CertificateDer;
 use tonic::transport::Channel;
 
 /// The Terraform side of the mTLS, shared with the transport tests.
-#[path = "../crates/hwsnap-plugin/tests/support/mtls.rs"]
-#[allow(dead_code)]
-mod mtls;
-use mtls::{ClientIdentity, channel, client_tls_config, terraform_client_identity};
+use hwsnap_testkit::mtls::{ClientIdentity, channel, client_tls_config, terraform_client_identity};
 
 /// The state type of `dws_snapshot`, from its schema.
 fn state_type() -> Type {
-    <DwsSnapshot as Resource<Client>>::schema(&DwsSnapshot)
-        .block
-        .value_type()
+    hwsnap_framework::resource::schema::<Client, DwsSnapshot>().value_type()
 }
 
 /// A plausible value of `ty`: every attribute set, one element per collection.

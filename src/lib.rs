@@ -22,8 +22,5 @@ pub use provider::{HwsnapProvider, Serves};
 /// Runs a provider binary serving `serves`: the go-plugin handshake, AutoMTLS
 /// and the tfplugin6 service, until Terraform shuts it down.
 pub fn main(serves: Serves) -> ExitCode {
-    hwsnap_plugin::run(
-        move || hwsnap_framework::Server::new(HwsnapProvider::new(serves)),
-        serves.address(),
-    )
+    hwsnap_framework::serve(HwsnapProvider::new(serves), serves.address())
 }

@@ -1,14 +1,15 @@
 //! The provider block: credentials, region, endpoints and retry settings,
 //! each with its `HW_*` environment fallback, validated before any API call.
+//!
+//! [`settings`] merges the block with an environment lookup (the process
+//! environment in the provider, a map in tests), one small resolver per
+//! kind of setting.
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use hwsnap_cloud::{Client, Config, Endpoints};
-use hwsnap_cty::{AttributePath, Value};
+use hwsnap_cloud::{Client, Config, Credentials, Endpoints};
+use hwsnap_framework::cty::{AttributePath, Value};
 use hwsnap_framework::validators::{IntRange, Pattern, Validator};
 use hwsnap_framework::{
-    Attribute, Block, Diagnostics, Mode, NestedBlock, Nesting, Resource, Schema,
+    Attribute, Block, Diagnostics, Mode, NestedBlock, Nesting, Registry, Schema, async_trait,
 };
 
 use crate::resources::{CssIndexSnapshot, DwsSnapshot};
@@ -143,17 +144,39 @@ impl Setting {
     }
 
     /// The configured string, else the environment's (empty counts as unset).
-    /// `Err(())` when the configured value is unknown (only during validation).
-    fn resolve(&self, block: &Value) -> Result<Option<String>, ()> {
+    /// `Err(Unknown)` when the configured value is unknown (only during
+    /// validation).
+    fn resolve(&self, block: &Value, env: Env<'_>) -> Result<Option<String>, Unknown> {
         match block.get_attr(self.name) {
-            Some(v) if v.is_unknown() => Err(()),
+            Some(v) if v.is_unknown() => Err(Unknown),
             Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-            _ => Ok(std::env::var(self.env)
-                .ok()
-                .filter(|s| !s.trim().is_empty())),
+            _ => Ok(self.in_env(env)),
         }
     }
+
+    /// The environment's value, when set and not blank.
+    fn in_env(&self, env: Env<'_>) -> Option<String> {
+        env(self.env).filter(|s| !s.trim().is_empty())
+    }
+
+    /// Whether the block leaves this setting to the environment.
+    fn unset_in(&self, block: &Value) -> bool {
+        block.get_attr(self.name).is_none_or(Value::is_null)
+    }
 }
+
+/// Where settings not in the provider block come from: `HW_*` name to value.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment.
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// A deciding value is still unknown (validation before apply): nothing to
+/// check yet.
+#[derive(Debug)]
+struct Unknown;
 
 fn endpoints_block() -> NestedBlock {
     NestedBlock {
@@ -197,129 +220,125 @@ fn check_from_env(
     path: AttributePath,
     diags: &mut Diagnostics,
 ) {
-    let from_env = block.get_attr(s.name).is_none_or(Value::is_null);
-    if let (true, Some(v)) = (from_env, value)
+    if let (true, Some(v)) = (s.unset_in(block), value)
         && let Err(reason) = validator.validate(&Value::string(v))
     {
         env_error(diags, s, path, &reason);
     }
 }
 
-/// Merges the provider block with the environment and checks what needs both.
-/// Returns `None` while a deciding value is still unknown (validation before
-/// apply), with no diagnostics.
-fn settings(config: &Value, diags: &mut Diagnostics) -> Option<Settings> {
-    let endpoints_cfg = config.get_attr("endpoints").cloned().unwrap_or(Value::Null);
-    let endpoint = |s: &Setting, diags: &mut Diagnostics| -> Result<Option<String>, ()> {
-        let v = s.resolve(&endpoints_cfg)?;
+/// The `endpoints { … }` overrides, each checked when it came from the
+/// environment.
+fn endpoints(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Result<Endpoints, Unknown> {
+    let block = config.get_attr("endpoints").cloned().unwrap_or(Value::Null);
+    let mut endpoint = |s: &Setting| -> Result<Option<String>, Unknown> {
+        let v = s.resolve(&block, env)?;
         let path = AttributePath::attr("endpoints").join_attr(s.name);
-        check_from_env(s, &endpoints_cfg, v.as_deref(), &EndpointUrl, path, diags);
+        check_from_env(s, &block, v.as_deref(), &EndpointUrl, path, diags);
         Ok(v)
     };
-    let region = REGION.resolve(config).ok()?;
-    let access_key = ACCESS_KEY.resolve(config).ok()?;
-    let secret_key = SECRET_KEY.resolve(config).ok()?;
-    let security_token = SECURITY_TOKEN.resolve(config).ok()?;
-    let project_id = PROJECT_ID.resolve(config).ok()?;
-    let cloud = CLOUD
-        .resolve(config)
-        .ok()?
-        .unwrap_or_else(|| hwsnap_cloud::endpoint::DEFAULT_CLOUD.to_string());
-    let endpoints = Endpoints {
-        dws: endpoint(&ENDPOINT_DWS, diags).ok()?,
-        css: endpoint(&ENDPOINT_CSS, diags).ok()?,
-        iam: endpoint(&ENDPOINT_IAM, diags).ok()?,
-    };
+    Ok(Endpoints {
+        dws: endpoint(&ENDPOINT_DWS)?,
+        css: endpoint(&ENDPOINT_CSS)?,
+        iam: endpoint(&ENDPOINT_IAM)?,
+    })
+}
 
-    let insecure = match config.get_attr(INSECURE.name) {
-        Some(v) if v.is_unknown() => return None,
-        Some(Value::Bool(b)) => *b,
-        _ => match std::env::var(INSECURE.env).ok().as_deref().map(str::trim) {
-            None | Some("") => false,
+/// `insecure`: the block's bool, else `HW_INSECURE` (`true`/`1`,
+/// `false`/`0`), else false.
+fn insecure(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Result<bool, Unknown> {
+    match config.get_attr(INSECURE.name) {
+        Some(v) if v.is_unknown() => Err(Unknown),
+        Some(Value::Bool(b)) => Ok(*b),
+        _ => Ok(match INSECURE.in_env(env).as_deref().map(str::trim) {
+            None => false,
             Some(s) if s.eq_ignore_ascii_case("true") || s == "1" => true,
             Some(s) if s.eq_ignore_ascii_case("false") || s == "0" => false,
             Some(_) => {
-                env_error(
-                    diags,
-                    &INSECURE,
-                    AttributePath::attr(INSECURE.name),
-                    "must be true or false",
-                );
+                let path = AttributePath::attr(INSECURE.name);
+                env_error(diags, &INSECURE, path, "must be true or false");
                 false
             }
-        },
-    };
+        }),
+    }
+}
 
-    let max_retries = match config.get_attr(MAX_RETRIES.name) {
-        Some(v) if v.is_unknown() => return None,
+/// `max_retries`: the block's number, else `HW_MAX_RETRIES`, else the
+/// client's default.
+fn max_retries(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Result<u32, Unknown> {
+    let n = match config.get_attr(MAX_RETRIES.name) {
+        Some(v) if v.is_unknown() => return Err(Unknown),
         Some(Value::Number(n)) => n.to_i64().unwrap_or(DEFAULT_MAX_RETRIES),
-        _ => match std::env::var(MAX_RETRIES.env)
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-        {
+        _ => match MAX_RETRIES.in_env(env) {
             None => DEFAULT_MAX_RETRIES,
             Some(s) => match s.trim().parse::<i64>() {
                 Ok(n) if (0..=MAX_MAX_RETRIES).contains(&n) => n,
                 _ => {
-                    env_error(
-                        diags,
-                        &MAX_RETRIES,
-                        AttributePath::attr(MAX_RETRIES.name),
-                        &format!("must be a whole number from 0 to {MAX_MAX_RETRIES}"),
-                    );
+                    let path = AttributePath::attr(MAX_RETRIES.name);
+                    let why = format!("must be a whole number from 0 to {MAX_MAX_RETRIES}");
+                    env_error(diags, &MAX_RETRIES, path, &why);
                     DEFAULT_MAX_RETRIES
                 }
             },
         },
     };
+    Ok(u32::try_from(n).unwrap_or(0))
+}
 
-    check_from_env(
-        &REGION,
-        config,
-        region.as_deref(),
-        &region_pattern(),
-        AttributePath::attr(REGION.name),
-        diags,
-    );
-
-    match (&access_key, &secret_key) {
+/// Keys come in pairs, and a security token needs them.
+fn check_credentials(s: &Settings, diags: &mut Diagnostics) {
+    let both = format!("Set both (or {} and {}).", ACCESS_KEY.env, SECRET_KEY.env);
+    match (&s.access_key, &s.secret_key) {
         (Some(_), None) => diags.attribute_error(
             AttributePath::attr(SECRET_KEY.name),
             "Missing secret_key",
-            format!(
-                "access_key is set but secret_key is not. Set both (or {} and {}).",
-                ACCESS_KEY.env, SECRET_KEY.env
-            ),
+            format!("access_key is set but secret_key is not. {both}"),
         ),
         (None, Some(_)) => diags.attribute_error(
             AttributePath::attr(ACCESS_KEY.name),
             "Missing access_key",
-            format!(
-                "secret_key is set but access_key is not. Set both (or {} and {}).",
-                ACCESS_KEY.env, SECRET_KEY.env
-            ),
+            format!("secret_key is set but access_key is not. {both}"),
         ),
         _ => {}
     }
-    if security_token.is_some() && access_key.is_none() && secret_key.is_none() {
+    if s.security_token.is_some() && s.access_key.is_none() && s.secret_key.is_none() {
         diags.attribute_error(
             AttributePath::attr(SECURITY_TOKEN.name),
             "security_token without keys",
             "A security token belongs to temporary credentials: set access_key and secret_key too.",
         );
     }
+}
 
-    Some(Settings {
-        region,
-        access_key,
-        secret_key,
-        security_token,
-        project_id,
-        cloud,
-        endpoints,
-        insecure,
-        max_retries: u32::try_from(max_retries).unwrap_or(0),
-    })
+/// Merges the provider block with the environment and checks what needs both.
+/// Returns `None` while a deciding value is still unknown (validation before
+/// apply), with no diagnostics.
+fn settings(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<Settings> {
+    let resolve = |s: &Setting| s.resolve(config, env);
+    let s = Settings {
+        region: resolve(&REGION).ok()?,
+        access_key: resolve(&ACCESS_KEY).ok()?,
+        secret_key: resolve(&SECRET_KEY).ok()?,
+        security_token: resolve(&SECURITY_TOKEN).ok()?,
+        project_id: resolve(&PROJECT_ID).ok()?,
+        cloud: resolve(&CLOUD)
+            .ok()?
+            .unwrap_or_else(|| hwsnap_cloud::endpoint::DEFAULT_CLOUD.to_string()),
+        endpoints: endpoints(config, env, diags).ok()?,
+        insecure: insecure(config, env, diags).ok()?,
+        max_retries: max_retries(config, env, diags).ok()?,
+    };
+    let region_path = AttributePath::attr(REGION.name);
+    check_from_env(
+        &REGION,
+        config,
+        s.region.as_deref(),
+        &region_pattern(),
+        region_path,
+        diags,
+    );
+    check_credentials(&s, diags);
+    Some(s)
 }
 
 #[async_trait]
@@ -366,7 +385,7 @@ impl hwsnap_framework::Provider for HwsnapProvider {
             .attribute(Attribute::bool(
                 INSECURE.name,
                 Mode::Optional,
-                INSECURE.described("Skip verification of the cloud's TLS certificates. Only for test endpoints; a warning is logged."),
+                INSECURE.described("Skip verification of the cloud's TLS certificates. Only for test endpoints; plan and apply show a warning."),
             ))
             .attribute(
                 Attribute::number(
@@ -381,11 +400,11 @@ impl hwsnap_framework::Provider for HwsnapProvider {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        settings(config, diags);
+        settings(config, &process_env, diags);
     }
 
     async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Client> {
-        let s = settings(config, diags)?;
+        let s = settings(config, &process_env, diags)?;
         if diags.has_errors() {
             return None;
         }
@@ -411,7 +430,7 @@ impl hwsnap_framework::Provider for HwsnapProvider {
             );
             return None;
         };
-        let mut credentials = hwsnap_sign::Credentials::new(ak, sk);
+        let mut credentials = Credentials::new(ak, sk);
         if let Some(token) = s.security_token {
             credentials = credentials.with_security_token(token);
         }
@@ -422,7 +441,12 @@ impl hwsnap_framework::Provider for HwsnapProvider {
         cfg.insecure = s.insecure;
         cfg.max_retries = s.max_retries;
         if cfg.insecure {
-            tracing::warn!("insecure = true: TLS certificates of the cloud are not verified");
+            // The client logs it once; this shows it in plan and apply output.
+            diags.warning(
+                "TLS certificates are not verified",
+                "insecure = true: hwsnap does not check the cloud endpoints' TLS certificates, so anyone \
+                 on the network path can read and change its requests. Use it only for test endpoints.",
+            );
         }
         match Client::new(cfg) {
             Ok(client) => Some(client),
@@ -433,13 +457,193 @@ impl hwsnap_framework::Provider for HwsnapProvider {
         }
     }
 
-    fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {
-        let dws: Arc<dyn Resource<Client>> = Arc::new(DwsSnapshot);
-        let css: Arc<dyn Resource<Client>> = Arc::new(CssIndexSnapshot);
-        match self.serves {
-            Serves::Dws => vec![dws],
-            Serves::Css => vec![css],
-            Serves::All => vec![dws, css],
+    fn register(&self, types: &mut Registry<Client>) {
+        if self.serves != Serves::Css {
+            types.resource(DwsSnapshot);
         }
+        if self.serves != Serves::Dws {
+            types.resource(CssIndexSnapshot);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use hwsnap_framework::{Provider, Server};
+
+    use super::*;
+
+    /// An environment of the given variables only.
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn block(pairs: &[(&str, Value)]) -> Value {
+        let mut v = HwsnapProvider::new(Serves::All)
+            .schema()
+            .block
+            .null_object();
+        for (k, x) in pairs {
+            v.set_attr(k, x.clone());
+        }
+        v
+    }
+
+    fn resolved(config: &Value, vars: &[(&str, &str)]) -> (Option<Settings>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let s = settings(config, &env(vars), &mut diags);
+        (s, diags)
+    }
+
+    fn summaries(d: &Diagnostics) -> Vec<&str> {
+        d.iter().map(|d| d.summary.as_str()).collect()
+    }
+
+    #[test]
+    fn every_served_set_of_types_fits_together() {
+        for serves in [Serves::Dws, Serves::Css, Serves::All] {
+            let server = Server::try_new(HwsnapProvider::new(serves));
+            assert!(server.is_ok(), "{serves:?}: {:?}", server.err());
+        }
+        let all = Server::new(HwsnapProvider::new(Serves::All));
+        assert_eq!(all.resource_types(), ["css_index_snapshot", "dws_snapshot"]);
+    }
+
+    #[test]
+    fn the_block_wins_over_the_environment() {
+        let config = block(&[("region", Value::string("cn-north-4"))]);
+        let (s, d) = resolved(
+            &config,
+            &[
+                ("HW_REGION_NAME", "ap-southeast-1"),
+                ("HW_PROJECT_ID", "p-1"),
+            ],
+        );
+        let s = s.unwrap();
+        assert!(d.is_empty());
+        assert_eq!(s.region.as_deref(), Some("cn-north-4"));
+        assert_eq!(s.project_id.as_deref(), Some("p-1"), "from the environment");
+        assert_eq!(s.cloud, hwsnap_cloud::endpoint::DEFAULT_CLOUD);
+        assert_eq!(s.max_retries, hwsnap_cloud::DEFAULT_MAX_RETRIES);
+        assert!(!s.insecure);
+    }
+
+    #[test]
+    fn blank_environment_values_count_as_unset() {
+        let (s, _) = resolved(&block(&[]), &[("HW_REGION_NAME", "  "), ("HW_CLOUD", "")]);
+        let s = s.unwrap();
+        assert_eq!(s.region, None);
+        assert_eq!(s.cloud, hwsnap_cloud::endpoint::DEFAULT_CLOUD);
+    }
+
+    #[test]
+    fn unknown_values_defer_every_check() {
+        for attr in ["region", "insecure", "max_retries"] {
+            let (s, d) = resolved(
+                &block(&[(attr, Value::unknown())]),
+                &[("HW_MAX_RETRIES", "x")],
+            );
+            assert!(s.is_none(), "{attr}");
+            assert!(d.is_empty(), "{attr}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn insecure_and_max_retries_from_the_environment() {
+        for (text, want) in [("true", true), ("1", true), ("FALSE", false), ("0", false)] {
+            let (s, d) = resolved(&block(&[]), &[("HW_INSECURE", text)]);
+            assert_eq!(s.unwrap().insecure, want, "{text}");
+            assert!(d.is_empty());
+        }
+        let (_, d) = resolved(&block(&[]), &[("HW_INSECURE", "yes")]);
+        assert_eq!(summaries(&d), ["Invalid insecure from the environment"]);
+
+        let (s, _) = resolved(&block(&[]), &[("HW_MAX_RETRIES", " 7 ")]);
+        assert_eq!(s.unwrap().max_retries, 7);
+        for bad in ["-1", "101", "2.5", "many"] {
+            let (s, d) = resolved(&block(&[]), &[("HW_MAX_RETRIES", bad)]);
+            assert_eq!(
+                summaries(&d),
+                ["Invalid max_retries from the environment"],
+                "{bad}"
+            );
+            assert_eq!(s.unwrap().max_retries, hwsnap_cloud::DEFAULT_MAX_RETRIES);
+        }
+        let (s, _) = resolved(&block(&[("max_retries", Value::Number(0i64.into()))]), &[]);
+        assert_eq!(s.unwrap().max_retries, 0);
+    }
+
+    #[test]
+    fn environment_values_meet_the_attribute_rules() {
+        let (_, d) = resolved(&block(&[]), &[("HW_REGION_NAME", "Mars")]);
+        assert_eq!(summaries(&d), ["Invalid region from the environment"]);
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("region")));
+        let (s, d) = resolved(&block(&[]), &[("HW_DWS_ENDPOINT", "http://")]);
+        assert_eq!(summaries(&d), ["Invalid dws from the environment"]);
+        assert_eq!(
+            d.0[0].path,
+            Some(AttributePath::attr("endpoints").join_attr("dws"))
+        );
+        assert_eq!(s.unwrap().endpoints.dws.as_deref(), Some("http://"));
+        let (s, d) = resolved(&block(&[]), &[("HW_CSS_ENDPOINT", "http://127.0.0.1:9")]);
+        assert!(d.is_empty());
+        assert_eq!(
+            s.unwrap().endpoints.css.as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+    }
+
+    #[tokio::test]
+    async fn insecure_is_a_warning_in_plan_and_apply_output() {
+        use hwsnap_framework::Severity;
+        let config = block(&[
+            ("region", Value::string("ap-southeast-1")),
+            ("access_key", Value::string("AK")),
+            ("secret_key", Value::string("SK")),
+            ("project_id", Value::string("p-1")),
+            ("insecure", Value::Bool(true)),
+        ]);
+        let mut diags = Diagnostics::new();
+        let client = HwsnapProvider::new(Serves::All)
+            .configure(&config, &mut diags)
+            .await;
+        assert!(client.is_some());
+        let warnings: Vec<_> = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .collect();
+        assert_eq!(warnings.len(), 1, "{diags:?}");
+        assert!(warnings[0].detail.starts_with("insecure = true"));
+        assert!(!diags.has_errors());
+    }
+
+    #[test]
+    fn keys_come_in_pairs() {
+        let (_, d) = resolved(&block(&[]), &[("HW_ACCESS_KEY", "AK")]);
+        assert_eq!(summaries(&d), ["Missing secret_key"]);
+        let (_, d) = resolved(&block(&[("secret_key", Value::string("SK"))]), &[]);
+        assert_eq!(summaries(&d), ["Missing access_key"]);
+        assert!(
+            !format!("{d:?}").contains("SK\""),
+            "the secret is not echoed"
+        );
+        let (_, d) = resolved(&block(&[]), &[("HW_SECURITY_TOKEN", "t")]);
+        assert_eq!(summaries(&d), ["security_token without keys"]);
+        let (s, d) = resolved(
+            &block(&[]),
+            &[
+                ("HW_ACCESS_KEY", "AK"),
+                ("HW_SECRET_KEY", "SK"),
+                ("HW_SECURITY_TOKEN", "t"),
+            ],
+        );
+        assert!(d.is_empty());
+        assert_eq!(s.unwrap().security_token.as_deref(), Some("t"));
     }
 }

@@ -21,14 +21,9 @@ mod startup;
 mod stats;
 mod workdir;
 
-/// The Terraform side of the plugin's mTLS, shared with the transport tests.
-#[path = "../../crates/hwsnap-plugin/tests/support/mtls.rs"]
-#[allow(dead_code)]
-mod mtls;
-
-#[path = "../../tests/support/http.rs"]
-#[allow(dead_code, unused_imports)]
-mod http;
+/// The Terraform side of the plugin's mTLS, shared with the transport
+/// tests, and the emulator control client, shared with the acceptance tests.
+use hwsnap_testkit::{http, mtls};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

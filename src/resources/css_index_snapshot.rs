@@ -8,277 +8,180 @@
 //!
 //! Import ID: `<cluster_id>/<snapshot_id>`. Identity: `{ cluster_id, id }`.
 
-use async_trait::async_trait;
-use hwsnap_cloud::{Client, CreateCssSnapshot, CssSnapshot as CloudSnapshot, CssStatus, Scope};
-use hwsnap_cty::{Number, Type, Value};
-use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
-use hwsnap_framework::timeouts;
-use hwsnap_framework::validators::{ForbiddenChars, Length, Pattern};
-use hwsnap_framework::wait::Poll;
-use hwsnap_framework::{
-    Attribute, Block, CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse,
-    IdentityAttribute, IdentitySchema, ImportRequest, ImportResponse, Mode, ReadRequest,
-    ReadResponse, Resource, Schema,
-};
+use hwsnap_cloud::{Client, CreateCssSnapshot, CssSnapshot as Cloud};
+use hwsnap_framework::prelude::*;
 
-use super::{
-    CREATE, DELETE, NewSnapshot, WaitFailure, cloud_diagnostic, cluster_id_pattern, computed,
-    create_and_wait, delete_and_wait, optional_text, text, timestamp,
-};
+use super::{Ctx, NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait};
+use super::{found, scope};
 
-const IMPORT_FORM: &str = "<cluster_id>/<snapshot_id>";
+const KIND: &str = "CSS index snapshot";
+const CLUSTER_EXAMPLE: &str = "4f3deec3-efa8-4598-bf91-560aad1377a3";
+
+snapshot_model! {
+    /// A manual index snapshot of a Cloud Search Service cluster, stored in the cluster's
+    /// snapshot bucket (which must be configured). Creating one waits until it is `COMPLETED`;
+    /// destroying one deletes it and waits until it is gone. Any change of an argument replaces
+    /// the snapshot.
+    pub struct Model {
+        /// The ID of the CSS cluster.
+        cluster_id: String = required()
+            .validate(cluster_id_pattern(CLUSTER_EXAMPLE))
+            .plan(RequiresReplace)
+            .identity(),
+        /// The snapshot's name, unique per cluster.
+        name: String = required()
+            .validate(Length::between(4, 64))
+            .validate(Pattern::new(
+                r"^[a-z][a-z0-9_-]*$",
+                "start with a lowercase letter and contain only lowercase letters, digits, - and _",
+            ))
+            .plan(RequiresReplace),
+        /// A description of the snapshot.
+        description: Option<String> = optional()
+            .validate(Length::at_most(256))
+            .validate(ForbiddenChars("<>!=&\"'"))
+            .plan(RequiresReplace),
+        /// The indices to snapshot, comma-separated; `*` matches any characters (`logs-2026*`).
+        /// Unset means all indices, and the state then holds what the cloud reports.
+        indices: Option<String> = optional_computed()
+            .validate(Length::between(1, 1024))
+            .validate(Pattern::new(
+                r#"^[^A-Z\s"\\<|>/?,]+(,[^A-Z\s"\\<|>/?,]+)*$"#,
+                "be a comma-separated list of index names or patterns: lowercase, no spaces, no empty \
+                 entries, none of \" \\ < | > / ?",
+            ))
+            .plan(RequiresReplace),
+        /// The snapshot ID.
+        id: Option<String> = computed().plan(UseStateForUnknown).identity(),
+        /// The snapshot's status: `BUILDING`, `COMPLETED`, `FAILED` or `PART_FAILED`.
+        status: Option<String> = computed(),
+        /// `manual` for snapshots made by this resource.
+        backup_method: Option<String> = computed(),
+        /// How many shards the snapshot holds.
+        total_shards: Option<u64> = computed(),
+        /// How many shards failed.
+        failed_shards: Option<u64> = computed(),
+        /// The OBS bucket holding the snapshot.
+        bucket_name: Option<String> = computed(),
+    }
+}
 
 /// The `css_index_snapshot` resource type.
 pub struct CssIndexSnapshot;
 
-/// What the user declares.
-struct Args {
-    cluster_id: String,
-    name: String,
-    description: Option<String>,
-    indices: Option<String>,
-}
-
-impl Args {
-    fn from_value(v: &Value) -> Self {
-        Self {
-            cluster_id: text(v, "cluster_id").unwrap_or_default(),
-            name: text(v, "name").unwrap_or_default(),
-            description: text(v, "description"),
-            indices: text(v, "indices"),
-        }
-    }
-}
-
-/// Writes everything the cloud reports about a snapshot into `state`.
-/// `indices` is taken from the cloud only when the state has none yet
-/// (unset in configuration, or just imported).
-fn write_state(state: &mut Value, cluster_id: &str, s: &CloudSnapshot) {
-    let count = |n: Option<u64>| n.map_or(Value::Null, |n| Value::Number(Number::from(n)));
-    state.set_attr("id", Value::string(&s.id));
-    state.set_attr("cluster_id", Value::string(cluster_id));
-    state.set_attr("name", Value::string(&s.name));
-    state.set_attr("description", optional_text(s.description.as_deref()));
-    if text(state, "indices").is_none() {
-        state.set_attr("indices", optional_text(s.indices.as_deref()));
-    }
-    state.set_attr("status", Value::string(s.status.as_str()));
-    state.set_attr(
-        "backup_method",
-        optional_text(s.backup_method.as_ref().map(|m| m.as_str())),
-    );
-    state.set_attr("total_shards", count(s.total_shards));
-    state.set_attr("failed_shards", count(s.failed_shards));
-    state.set_attr("bucket_name", optional_text(s.bucket_name.as_deref()));
-    state.set_attr("started_at", timestamp(s.start_time));
-    state.set_attr("finished_at", timestamp(s.end_time));
-    state.set_attr("cluster_name", optional_text(s.cluster_name.as_deref()));
-}
-
-/// Splits an import ID of the form `<cluster_id>/<snapshot_id>`.
-fn parse_import_id(id: &str) -> Result<(String, String), String> {
-    match id.trim().split_once('/') {
-        Some((c, s)) if !c.is_empty() && !s.is_empty() && !s.contains('/') => {
-            Ok((c.to_string(), s.to_string()))
-        }
-        _ => Err(format!(
-            "Expected {IMPORT_FORM}, such as 4f3deec3-efa8-4598-bf91-560aad1377a3/6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fd; got {id:?}."
-        )),
-    }
-}
-
 #[async_trait]
 impl Resource<Client> for CssIndexSnapshot {
-    fn type_name(&self) -> &'static str {
-        "css_index_snapshot"
-    }
+    type Model = Model;
+    const TYPE_NAME: &'static str = "css_index_snapshot";
+    const TIMEOUTS: &'static [Timeout] = TIMEOUTS;
 
-    fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new(
-                "A manual index snapshot of a Cloud Search Service cluster, stored in the cluster's \
-                 snapshot bucket (which must be configured). Creating one waits until it is `COMPLETED`; \
-                 destroying one deletes it and waits until it is gone. Any change of an argument replaces \
-                 the snapshot.",
-            )
-            .attribute(
-                Attribute::string("cluster_id", Mode::Required, "The ID of the CSS cluster.")
-                    .validate(cluster_id_pattern("4f3deec3-efa8-4598-bf91-560aad1377a3"))
-                    .plan(RequiresReplace),
-            )
-            .attribute(
-                Attribute::string("name", Mode::Required, "The snapshot's name, unique per cluster.")
-                    .validate(Length::between(4, 64))
-                    .validate(Pattern::new(
-                        r"^[a-z][a-z0-9_-]*$",
-                        "start with a lowercase letter and contain only lowercase letters, digits, - and _",
-                    ))
-                    .plan(RequiresReplace),
-            )
-            .attribute(
-                Attribute::string("description", Mode::Optional, "A description of the snapshot.")
-                    .validate(Length::at_most(256))
-                    .validate(ForbiddenChars("<>!=&\"'"))
-                    .plan(RequiresReplace),
-            )
-            .attribute(
-                Attribute::string(
-                    "indices",
-                    Mode::OptionalComputed,
-                    "The indices to snapshot, comma-separated; `*` matches any characters (`logs-2026*`). \
-                     Unset means all indices, and the state then holds what the cloud reports.",
-                )
-                .validate(Length::between(1, 1024))
-                .validate(Pattern::new(
-                    r#"^[^A-Z\s"\\<|>/?,]+(,[^A-Z\s"\\<|>/?,]+)*$"#,
-                    "be a comma-separated list of index names or patterns: lowercase, no spaces, no empty \
-                     entries, none of \" \\ < | > / ?",
-                ))
-                .plan(RequiresReplace),
-            )
-            .attribute(
-                computed("id", Type::String, "The snapshot ID.").plan(UseStateForUnknown),
-            )
-            .attribute(computed(
-                "status",
-                Type::String,
-                "The snapshot's status: `BUILDING`, `COMPLETED`, `FAILED` or `PART_FAILED`.",
-            ))
-            .attribute(computed("backup_method", Type::String, "`manual` for snapshots made by this resource."))
-            .attribute(computed("total_shards", Type::Number, "How many shards the snapshot holds."))
-            .attribute(computed("failed_shards", Type::Number, "How many shards failed."))
-            .attribute(computed("bucket_name", Type::String, "The OBS bucket holding the snapshot."))
-            .attribute(computed("started_at", Type::String, "When the snapshot started (RFC 3339)."))
-            .attribute(computed("finished_at", Type::String, "When the snapshot finished (RFC 3339)."))
-            .attribute(computed("cluster_name", Type::String, "The name of the cluster."))
-            .block(timeouts::block(&[CREATE, DELETE])),
-        )
-    }
-
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(IdentitySchema {
-            version: 0,
-            attributes: vec![
-                IdentityAttribute {
-                    name: "cluster_id",
-                    ty: Type::String,
-                    required_for_import: true,
-                    description: "The ID of the CSS cluster.".into(),
-                },
-                IdentityAttribute {
-                    name: "id",
-                    ty: Type::String,
-                    required_for_import: true,
-                    description: "The snapshot ID.".into(),
-                },
-            ],
-        })
-    }
-
-    async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
-        let deadline = tokio::time::Instant::now() + timeouts::get(&req.planned, CREATE);
-        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
-        let args = Args::from_value(&req.planned);
-        let css = ctx.data.css();
-        let request = CreateCssSnapshot {
-            name: args.name.clone(),
-            description: args.description.clone(),
-            indices: args.indices.clone(),
-        };
-        let cluster_id = args.cluster_id.as_str();
+    async fn create(
+        &self,
+        ctx: &Ctx<'_>,
+        req: CreateRequest<Model>,
+        resp: &mut CreateResponse<Model>,
+    ) {
+        let (p, request) = (&req.planned, req.planned.to_cloud());
+        let (css, scope, cluster_id) = (ctx.data.css(), &scope(ctx), p.cluster_id.as_str());
+        let new = NewSnapshot::new(KIND, &p.name, cluster_id);
         let ready = create_and_wait(
             ctx,
-            resp,
-            NewSnapshot {
-                kind: "CSS index snapshot",
-                name: &args.name,
-                cluster_id,
-                timeout: timeouts::get(&req.planned, CREATE),
-            },
+            (&mut resp.state.id, &mut resp.diagnostics),
+            new,
             || css.create_snapshot(cluster_id, &request, scope),
-            |id| async move {
-                let s = css.find_snapshot(cluster_id, &id, scope).await?;
-                match s.status {
-                    CssStatus::Completed => Ok(Poll::Ready(s)),
-                    CssStatus::Building => Ok(Poll::Pending(s.status.as_str().to_string())),
-                    other => Err(WaitFailure::Status(other.as_str().to_string())),
-                }
-            },
-        )
-        .await;
-        if let Some(s) = ready {
-            write_state(&mut resp.state, cluster_id, &s);
+            |id| async move { css.find_snapshot(cluster_id, &id, scope).await },
+        );
+        if let Some(s) = ready.await {
+            resp.state = Model::from_cloud(&s, cluster_id, p.indices.clone());
         }
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Client>, req: ReadRequest, resp: &mut ReadResponse) {
-        let scope = &Scope::new(ctx.cancel.clone());
-        let (Some(cluster_id), Some(id)) = (text(&req.state, "cluster_id"), text(&req.state, "id"))
-        else {
+    async fn read(&self, ctx: &Ctx<'_>, req: ReadRequest<Model>, resp: &mut ReadResponse<Model>) {
+        let (cluster_id, id) = (req.state.cluster_id, req.state.id.unwrap_or_default());
+        if cluster_id.is_empty() || id.is_empty() {
             return resp.gone("The CSS index snapshot");
-        };
-        match ctx.data.css().find_snapshot(&cluster_id, &id, scope).await {
-            Ok(s) => write_state(&mut resp.state, &cluster_id, &s),
-            Err(e) if e.is_not_found() => resp.gone(&format!("CSS index snapshot {id}")),
-            Err(e) => resp.diagnostics.push(cloud_diagnostic(
-                &format!("Failed to read CSS index snapshot {id}"),
-                &e,
-            )),
+        }
+        let result = ctx
+            .data
+            .css()
+            .find_snapshot(&cluster_id, &id, &scope(ctx))
+            .await;
+        if let Some(s) = found(resp, &format!("{KIND} {id}"), result) {
+            resp.state = Model::from_cloud(&s, &cluster_id, req.state.indices);
         }
     }
 
-    async fn delete(&self, ctx: &Ctx<'_, Client>, req: DeleteRequest, resp: &mut DeleteResponse) {
-        let deadline = tokio::time::Instant::now() + timeouts::get(&req.prior, DELETE);
-        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
-        let (Some(cluster_id), Some(id)) = (text(&req.prior, "cluster_id"), text(&req.prior, "id"))
-        else {
+    async fn delete(&self, ctx: &Ctx<'_>, req: DeleteRequest<Model>, resp: &mut DeleteResponse) {
+        let (cluster_id, id) = (req.prior.cluster_id, req.prior.id.unwrap_or_default());
+        if cluster_id.is_empty() || id.is_empty() {
             return;
-        };
-        let css = ctx.data.css();
-        let result = delete_and_wait(
-            &format!("CSS index snapshot {id}"),
-            ctx.cancel,
-            timeouts::get(&req.prior, DELETE),
-            || css.delete_snapshot(&cluster_id, &id, scope),
-            || async {
-                let s = css.find_snapshot(&cluster_id, &id, scope).await?;
-                Ok(Some(s.status.as_str().to_string()))
-            },
-        )
-        .await;
-        if let Err(d) = result {
-            resp.diagnostics.push(d);
+        }
+        let (css, scope) = (ctx.data.css(), &scope(ctx));
+        let what = format!("{KIND} {id}");
+        let delete = || css.delete_snapshot(&cluster_id, &id, scope);
+        let show = || css.find_snapshot(&cluster_id, &id, scope);
+        delete_and_wait(ctx, &what, &mut resp.diagnostics, delete, show).await;
+    }
+
+    fn import(&self) -> Option<Import> {
+        let cluster = uuid("cluster_id").example(CLUSTER_EXAMPLE);
+        let id = uuid("id")
+            .shown_as("snapshot_id")
+            .example("6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fd");
+        Some(import::split([cluster, id], '/'))
+    }
+
+    /// `indices` is left out when it is `*`, the cloud's choice when unset.
+    fn generate_config(&self, config: &mut Model) {
+        if config.indices.as_deref() == Some("*") {
+            config.indices = None;
+        }
+    }
+}
+
+impl Model {
+    /// What the cloud needs to make this snapshot.
+    fn to_cloud(&self) -> CreateCssSnapshot {
+        CreateCssSnapshot {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            indices: self.indices.clone(),
         }
     }
 
-    fn import(&self, req: ImportRequest, resp: &mut ImportResponse) {
-        let parsed = match (&req.id, &req.identity) {
-            (Some(id), _) => parse_import_id(id),
-            (None, Some(identity)) => match (text(identity, "cluster_id"), text(identity, "id")) {
-                (Some(c), Some(i)) => Ok((c, i)),
-                _ => Err("The identity needs both cluster_id and id.".to_string()),
-            },
-            (None, None) => Err(format!("Expected an import ID of the form {IMPORT_FORM}.")),
-        };
-        match parsed {
-            Ok((cluster_id, id)) => {
-                resp.state.set_attr("cluster_id", Value::String(cluster_id));
-                resp.state.set_attr("id", Value::String(id));
-            }
-            Err(detail) => resp
-                .diagnostics
-                .error("Invalid import ID for css_index_snapshot", detail),
+    /// Everything the cloud reports. `indices` comes from the cloud only
+    /// when the state has none yet (unset in configuration, or imported).
+    fn from_cloud(s: &Cloud, cluster_id: &str, indices: Option<String>) -> Self {
+        let text = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
+        Self {
+            cluster_id: cluster_id.to_owned(),
+            name: s.name.clone(),
+            description: text(&s.description),
+            indices: indices
+                .filter(|i| !i.is_empty())
+                .or_else(|| text(&s.indices)),
+            id: Some(s.id.clone()),
+            status: Some(s.status.as_str().to_owned()),
+            backup_method: s.backup_method.as_ref().map(|m| m.as_str().to_owned()),
+            total_shards: s.total_shards,
+            failed_shards: s.failed_shards,
+            bucket_name: text(&s.bucket_name),
+            started_at: s.start_time,
+            finished_at: s.end_time,
+            cluster_name: text(&s.cluster_name),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use hwsnap_cloud::CssStatus;
+    use hwsnap_framework::Model as _;
+    use hwsnap_framework::cty::Value;
 
-    fn snapshot() -> CloudSnapshot {
-        CloudSnapshot {
+    pub(crate) fn snapshot() -> Cloud {
+        Cloud {
             id: "6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fd".into(),
             name: "nightly".into(),
             description: None,
@@ -296,56 +199,41 @@ mod tests {
             updated: None,
             cluster_id: None,
             cluster_name: Some("css-1".into()),
-            ..CloudSnapshot::default()
+            ..Cloud::default()
         }
     }
 
     #[test]
-    fn state_written_matches_schema() {
-        let schema = CssIndexSnapshot.schema();
-        let mut state = schema.block.null_object();
-        write_state(
-            &mut state,
-            "4f3deec3-efa8-4598-bf91-560aad1377a3",
-            &snapshot(),
-        );
-        assert!(state.conforms_to(&schema.value_type()));
-        for a in schema
-            .block
-            .attributes
-            .iter()
-            .filter(|a| a.mode.is_computed())
-        {
-            assert!(
-                !state.get_attr(a.name).unwrap().is_null(),
-                "{} not written",
-                a.name
-            );
+    fn every_computed_attribute_is_written() {
+        let state = Model::from_cloud(&snapshot(), CLUSTER_EXAMPLE, None).to_value();
+        for (name, v) in state.as_object().unwrap() {
+            if name != "description" {
+                assert!(!v.is_null(), "{name} not written");
+            }
         }
         assert_eq!(
             state.get_attr("finished_at"),
             Some(&Value::string("2025-11-25T12:00:03Z"))
         );
+        assert_eq!(
+            state.get_attr("indices"),
+            Some(&Value::string("index-a,index-b"))
+        );
     }
 
     #[test]
     fn configured_indices_are_kept() {
-        let schema = CssIndexSnapshot.schema();
-        let mut state = schema.block.null_object();
-        state.set_attr("indices", Value::string("index-*"));
-        write_state(&mut state, "c", &snapshot());
-        assert_eq!(state.get_attr("indices"), Some(&Value::string("index-*")));
+        let s = Model::from_cloud(&snapshot(), "c", Some("index-*".into()));
+        assert_eq!(s.indices.as_deref(), Some("index-*"));
     }
 
     #[test]
-    fn import_id_needs_both_parts() {
-        assert_eq!(
-            parse_import_id("c/s").unwrap(),
-            ("c".to_string(), "s".to_string())
-        );
-        for bad in ["", "c", "c/", "/s", "c/s/x"] {
-            let err = parse_import_id(bad).unwrap_err();
-            assert!(err.contains(IMPORT_FORM), "{bad}: {err}");
-        }
+    fn generated_config_leaves_out_the_default_indices() {
+        let mut all = Model::from_cloud(&snapshot(), "c", Some("*".into()));
+        CssIndexSnapshot.generate_config(&mut all);
+        assert_eq!(all.indices, None);
+        let mut some = Model::from_cloud(&snapshot(), "c", None);
+        CssIndexSnapshot.generate_config(&mut some);
+        assert_eq!(some.indices.as_deref(), Some("index-a,index-b"));
     }
 }

@@ -7,231 +7,141 @@
 //!
 //! Import ID: the snapshot ID. Identity: `{ id }`.
 
-use async_trait::async_trait;
-use hwsnap_cloud::{Client, CreateDwsSnapshot, DwsSnapshot as CloudSnapshot, DwsStatus, Scope};
-use hwsnap_cty::{Number, Type, Value};
-use hwsnap_framework::plan_modifiers::{RequiresReplace, UseStateForUnknown};
-use hwsnap_framework::timeouts;
-use hwsnap_framework::validators::{ForbiddenChars, Length, Pattern};
-use hwsnap_framework::wait::Poll;
-use hwsnap_framework::{
-    Attribute, Block, CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse,
-    IdentityAttribute, IdentitySchema, ImportRequest, ImportResponse, Mode, ReadRequest,
-    ReadResponse, Resource, Schema,
-};
+use hwsnap_cloud::{Client, CreateDwsSnapshot, DwsSnapshot as Cloud};
+use hwsnap_framework::prelude::*;
 
-use super::{
-    CREATE, DELETE, NewSnapshot, WaitFailure, cloud_diagnostic, cluster_id_pattern, computed,
-    create_and_wait, delete_and_wait, optional_text, text, timestamp,
-};
+use super::{Ctx, NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait};
+use super::{found, scope};
+
+const KIND: &str = "DWS snapshot";
+
+snapshot_model! {
+    /// A manual snapshot of a GaussDB(DWS) cluster. Creating one waits until the snapshot is
+    /// `AVAILABLE`; destroying one deletes it and waits until it is gone. Any change of an
+    /// argument replaces the snapshot.
+    pub struct Model {
+        /// The ID of the DWS cluster to snapshot.
+        cluster_id: String = required()
+            .validate(cluster_id_pattern("44b277eb-39be-4921-be31-3d61b43651d7"))
+            .plan(RequiresReplace),
+        /// The snapshot's name, unique per cluster (case-insensitively).
+        name: String = required()
+            .validate(Length::between(4, 64))
+            .validate(Pattern::new(
+                r"^[A-Za-z][A-Za-z0-9_-]*$",
+                "start with a letter and contain only letters, digits, - and _",
+            ))
+            .plan(RequiresReplace),
+        /// A description of the snapshot.
+        description: Option<String> = optional()
+            .validate(Length::at_most(256))
+            .validate(ForbiddenChars("!<>'=&\""))
+            .plan(RequiresReplace),
+        /// The snapshot ID.
+        id: Option<String> = computed().plan(UseStateForUnknown).identity(),
+        /// The snapshot's status: `CREATING`, `AVAILABLE`, `UNAVAILABLE`, `FROZEN` or `POLICE_FROZEN`.
+        status: Option<String> = computed(),
+        /// `MANUAL` for snapshots made by this resource.
+        r#type: Option<String> = computed(),
+        /// The snapshot's size in GB.
+        size: Option<Number> = computed(),
+    }
+}
 
 /// The `dws_snapshot` resource type.
 pub struct DwsSnapshot;
 
-/// What the user declares.
-struct Args {
-    cluster_id: String,
-    name: String,
-    description: Option<String>,
-}
-
-impl Args {
-    fn from_value(v: &Value) -> Self {
-        Self {
-            cluster_id: text(v, "cluster_id").unwrap_or_default(),
-            name: text(v, "name").unwrap_or_default(),
-            description: text(v, "description"),
-        }
-    }
-}
-
-/// Writes everything the cloud reports about a snapshot into `state`.
-fn write_state(state: &mut Value, s: &CloudSnapshot) {
-    state.set_attr("id", Value::string(&s.id));
-    if let Some(c) = s.cluster_id.as_deref().filter(|c| !c.is_empty()) {
-        state.set_attr("cluster_id", Value::string(c));
-    }
-    state.set_attr("name", Value::string(&s.name));
-    state.set_attr("description", optional_text(s.description.as_deref()));
-    state.set_attr("status", Value::string(s.status.as_str()));
-    state.set_attr(
-        "type",
-        s.snapshot_type
-            .as_ref()
-            .map_or(Value::Null, |t| Value::string(t.as_str())),
-    );
-    state.set_attr(
-        "size",
-        s.size
-            .and_then(Number::from_f64)
-            .map_or(Value::Null, Value::Number),
-    );
-    state.set_attr("started_at", timestamp(s.started));
-    state.set_attr("finished_at", timestamp(s.finished));
-    state.set_attr("cluster_name", optional_text(s.cluster_name.as_deref()));
-}
-
 #[async_trait]
 impl Resource<Client> for DwsSnapshot {
-    fn type_name(&self) -> &'static str {
-        "dws_snapshot"
-    }
+    type Model = Model;
+    const TYPE_NAME: &'static str = "dws_snapshot";
+    const TIMEOUTS: &'static [Timeout] = TIMEOUTS;
 
-    fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new(
-                "A manual snapshot of a GaussDB(DWS) cluster. Creating one waits until the snapshot is \
-                 `AVAILABLE`; destroying one deletes it and waits until it is gone. Any change of an \
-                 argument replaces the snapshot.",
-            )
-            .attribute(
-                Attribute::string("cluster_id", Mode::Required, "The ID of the DWS cluster to snapshot.")
-                    .validate(cluster_id_pattern("44b277eb-39be-4921-be31-3d61b43651d7"))
-                    .plan(RequiresReplace),
-            )
-            .attribute(
-                Attribute::string(
-                    "name",
-                    Mode::Required,
-                    "The snapshot's name, unique per cluster (case-insensitively).",
-                )
-                .validate(Length::between(4, 64))
-                .validate(Pattern::new(
-                    r"^[A-Za-z][A-Za-z0-9_-]*$",
-                    "start with a letter and contain only letters, digits, - and _",
-                ))
-                .plan(RequiresReplace),
-            )
-            .attribute(
-                Attribute::string("description", Mode::Optional, "A description of the snapshot.")
-                    .validate(Length::at_most(256))
-                    .validate(ForbiddenChars("!<>'=&\""))
-                    .plan(RequiresReplace),
-            )
-            .attribute(
-                computed("id", Type::String, "The snapshot ID.").plan(UseStateForUnknown),
-            )
-            .attribute(computed(
-                "status",
-                Type::String,
-                "The snapshot's status: `CREATING`, `AVAILABLE`, `UNAVAILABLE`, `FROZEN` or `POLICE_FROZEN`.",
-            ))
-            .attribute(computed("type", Type::String, "`MANUAL` for snapshots made by this resource."))
-            .attribute(computed("size", Type::Number, "The snapshot's size in GB."))
-            .attribute(computed("started_at", Type::String, "When the snapshot started (RFC 3339)."))
-            .attribute(computed("finished_at", Type::String, "When the snapshot finished (RFC 3339)."))
-            .attribute(computed("cluster_name", Type::String, "The name of the cluster."))
-            .block(timeouts::block(&[CREATE, DELETE])),
-        )
-    }
-
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(IdentitySchema {
-            version: 0,
-            attributes: vec![IdentityAttribute {
-                name: "id",
-                ty: Type::String,
-                required_for_import: true,
-                description: "The snapshot ID.".into(),
-            }],
-        })
-    }
-
-    async fn create(&self, ctx: &Ctx<'_, Client>, req: CreateRequest, resp: &mut CreateResponse) {
-        let deadline = tokio::time::Instant::now() + timeouts::get(&req.planned, CREATE);
-        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
-        let args = Args::from_value(&req.planned);
-        let dws = ctx.data.dws();
-        let request = CreateDwsSnapshot {
-            name: args.name.clone(),
-            cluster_id: args.cluster_id.clone(),
-            description: args.description.clone(),
-        };
+    async fn create(
+        &self,
+        ctx: &Ctx<'_>,
+        req: CreateRequest<Model>,
+        resp: &mut CreateResponse<Model>,
+    ) {
+        let (p, request) = (&req.planned, req.planned.to_cloud());
+        let (dws, scope) = (ctx.data.dws(), &scope(ctx));
+        let new = NewSnapshot::new(KIND, &p.name, &p.cluster_id);
         let ready = create_and_wait(
             ctx,
-            resp,
-            NewSnapshot {
-                kind: "DWS snapshot",
-                name: &args.name,
-                cluster_id: &args.cluster_id,
-                timeout: timeouts::get(&req.planned, CREATE),
-            },
+            (&mut resp.state.id, &mut resp.diagnostics),
+            new,
             || dws.create_snapshot(&request, scope),
-            |id| async move {
-                let s = dws.show_snapshot(&id, scope).await?;
-                match s.status {
-                    DwsStatus::Available => Ok(Poll::Ready(s)),
-                    DwsStatus::Creating => Ok(Poll::Pending(s.status.as_str().to_string())),
-                    other => Err(WaitFailure::Status(other.as_str().to_string())),
-                }
-            },
-        )
-        .await;
-        if let Some(s) = ready {
-            write_state(&mut resp.state, &s);
+            |id| async move { dws.show_snapshot(&id, scope).await },
+        );
+        if let Some(s) = ready.await {
+            resp.state = Model::from_cloud(&s, &p.cluster_id);
         }
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Client>, req: ReadRequest, resp: &mut ReadResponse) {
-        let scope = &Scope::new(ctx.cancel.clone());
-        let Some(id) = text(&req.state, "id") else {
+    async fn read(&self, ctx: &Ctx<'_>, req: ReadRequest<Model>, resp: &mut ReadResponse<Model>) {
+        let Some(id) = req.state.id.filter(|id| !id.is_empty()) else {
             return resp.gone("The DWS snapshot");
         };
-        match ctx.data.dws().show_snapshot(&id, scope).await {
-            Ok(s) => write_state(&mut resp.state, &s),
-            Err(e) if e.is_not_found() => resp.gone(&format!("DWS snapshot {id}")),
-            Err(e) => resp.diagnostics.push(cloud_diagnostic(
-                &format!("Failed to read DWS snapshot {id}"),
-                &e,
-            )),
+        let result = ctx.data.dws().show_snapshot(&id, &scope(ctx)).await;
+        if let Some(s) = found(resp, &format!("{KIND} {id}"), result) {
+            resp.state = Model::from_cloud(&s, &req.state.cluster_id);
         }
     }
 
-    async fn delete(&self, ctx: &Ctx<'_, Client>, req: DeleteRequest, resp: &mut DeleteResponse) {
-        let deadline = tokio::time::Instant::now() + timeouts::get(&req.prior, DELETE);
-        let scope = &Scope::new(ctx.cancel.clone()).with_deadline(deadline);
-        let Some(id) = text(&req.prior, "id") else {
+    async fn delete(&self, ctx: &Ctx<'_>, req: DeleteRequest<Model>, resp: &mut DeleteResponse) {
+        let Some(id) = req.prior.id.filter(|id| !id.is_empty()) else {
             return;
         };
-        let dws = ctx.data.dws();
-        let result = delete_and_wait(
-            &format!("DWS snapshot {id}"),
-            ctx.cancel,
-            timeouts::get(&req.prior, DELETE),
-            || dws.delete_snapshot(&id, scope),
-            || async {
-                let s = dws.show_snapshot(&id, scope).await?;
-                Ok(Some(s.status.as_str().to_string()))
-            },
-        )
-        .await;
-        if let Err(d) = result {
-            resp.diagnostics.push(d);
+        let (dws, scope) = (ctx.data.dws(), &scope(ctx));
+        let what = format!("{KIND} {id}");
+        let delete = || dws.delete_snapshot(&id, scope);
+        let show = || dws.show_snapshot(&id, scope);
+        delete_and_wait(ctx, &what, &mut resp.diagnostics, delete, show).await;
+    }
+
+    fn import(&self) -> Option<Import> {
+        let id = uuid("id").shown_as("snapshot_id");
+        Some(import::passthrough(id))
+    }
+}
+
+impl Model {
+    /// What the cloud needs to make this snapshot.
+    fn to_cloud(&self) -> CreateDwsSnapshot {
+        CreateDwsSnapshot {
+            name: self.name.clone(),
+            cluster_id: self.cluster_id.clone(),
+            description: self.description.clone(),
         }
     }
 
-    fn import(&self, req: ImportRequest, resp: &mut ImportResponse) {
-        let id = req
-            .id
-            .or_else(|| req.identity.as_ref().and_then(|i| text(i, "id")));
-        match id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
-            Some(id) if !id.contains('/') => resp.state.set_attr("id", Value::String(id)),
-            _ => resp.diagnostics.error(
-                "Invalid import ID for dws_snapshot",
-                "Expected the snapshot ID, such as 2a4d0f86-67cd-408a-8b66-017454fb7793.",
-            ),
+    /// Everything the cloud reports; the cluster ID stays when it says none.
+    fn from_cloud(s: &Cloud, cluster_id: &str) -> Self {
+        let text = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
+        Self {
+            cluster_id: text(&s.cluster_id).unwrap_or_else(|| cluster_id.to_owned()),
+            name: s.name.clone(),
+            description: text(&s.description),
+            id: Some(s.id.clone()),
+            status: Some(s.status.as_str().to_owned()),
+            r#type: s.snapshot_type.as_ref().map(|t| t.as_str().to_owned()),
+            size: s.size.and_then(Number::from_f64),
+            started_at: s.started,
+            finished_at: s.finished,
+            cluster_name: text(&s.cluster_name),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use hwsnap_cloud::DwsSnapshotType;
+    use hwsnap_cloud::{DwsSnapshotType, DwsStatus};
+    use hwsnap_framework::Model as _;
+    use hwsnap_framework::cty::Value;
 
-    fn snapshot() -> CloudSnapshot {
-        CloudSnapshot {
+    pub(crate) fn snapshot() -> Cloud {
+        Cloud {
             id: "2a4d0f86-67cd-408a-8b66-017454fb7793".into(),
             name: "nightly".into(),
             description: Some(String::new()),
@@ -249,54 +159,27 @@ mod tests {
     }
 
     #[test]
-    fn state_written_matches_schema() {
-        let schema = DwsSnapshot.schema();
-        let mut state = schema.block.null_object();
-        write_state(&mut state, &snapshot());
-        assert!(state.conforms_to(&schema.value_type()));
-        // Every computed attribute is written from the cloud's answer.
-        for a in schema
-            .block
-            .attributes
-            .iter()
-            .filter(|a| a.mode.is_computed())
-        {
-            assert!(state.get_attr(a.name).is_some(), "{} not written", a.name);
-        }
+    fn state_holds_what_the_cloud_reports() {
+        let state = Model::from_cloud(&snapshot(), "other").to_value();
         assert_eq!(state.get_attr("description"), Some(&Value::Null));
         assert_eq!(
             state.get_attr("started_at"),
             Some(&Value::string("2025-11-25T12:00:00Z"))
         );
         assert_eq!(state.get_attr("type"), Some(&Value::string("MANUAL")));
-    }
-
-    #[test]
-    fn import_takes_id_or_identity() {
-        let schema = DwsSnapshot.schema();
-        let mut resp = ImportResponse {
-            state: schema.block.null_object(),
-            diagnostics: Default::default(),
-        };
-        DwsSnapshot.import(
-            ImportRequest {
-                id: Some("abc".into()),
-                identity: None,
-            },
-            &mut resp,
+        assert_eq!(
+            state.get_attr("size"),
+            Some(&Value::Number("0.5".parse().unwrap()))
         );
-        assert_eq!(resp.state.get_attr("id"), Some(&Value::string("abc")));
-        let mut bad = ImportResponse {
-            state: schema.block.null_object(),
-            diagnostics: Default::default(),
-        };
-        DwsSnapshot.import(
-            ImportRequest {
-                id: Some("a/b".into()),
-                identity: None,
-            },
-            &mut bad,
+        assert_eq!(
+            state.get_attr("cluster_id"),
+            Some(&Value::string("44b277eb-39be-4921-be31-3d61b43651d7"))
         );
-        assert!(bad.diagnostics.has_errors());
+        let no_cluster = Cloud {
+            cluster_id: None,
+            ..snapshot()
+        };
+        let kept = Model::from_cloud(&no_cluster, "44b277eb");
+        assert_eq!(kept.cluster_id, "44b277eb", "kept when the cloud says none");
     }
 }

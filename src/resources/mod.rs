@@ -1,41 +1,70 @@
-//! The resource types, one file each, and the few pieces they share:
-//! schema pieces, reading inputs, writing times, queueing on a cluster, and turning client
-//! and wait errors into diagnostics.
+//! The resource types, one file each, and what they share: the timeouts,
+//! the cluster-ID rule, what a snapshot's status means while waiting (one
+//! mapping per service), the create-then-wait and delete-then-wait shapes,
+//! and turning client and wait errors into diagnostics.
+
+/// Declares a snapshot type's model: its own attributes, then the ones every
+/// snapshot type has, written once here.
+macro_rules! snapshot_model {
+    ($(#[$($meta:tt)*])* pub struct Model { $($own:tt)* }) => {
+        hwsnap_framework::model! {
+            $(#[$($meta)*])*
+            pub struct Model {
+                $($own)*
+                /// When the snapshot started (RFC 3339).
+                started_at: Option<OffsetDateTime> = computed(),
+                /// When the snapshot finished (RFC 3339).
+                finished_at: Option<OffsetDateTime> = computed(),
+                /// The name of the cluster.
+                cluster_name: Option<String> = computed(),
+            }
+        }
+    };
+}
 
 mod css_index_snapshot;
 mod dws_snapshot;
 
-pub use css_index_snapshot::CssIndexSnapshot;
-pub use dws_snapshot::DwsSnapshot;
+pub use css_index_snapshot::{CssIndexSnapshot, Model as CssIndexSnapshotModel};
+pub use dws_snapshot::{DwsSnapshot, Model as DwsSnapshotModel};
 
+use std::future::Future;
 use std::time::Duration;
 
-use hwsnap_cloud::{Client, ClusterGuard, Created, Error as CloudError};
-use hwsnap_cty::{AttributePath, Type, Value};
-use hwsnap_framework::schema::{Attribute, Mode};
-use hwsnap_framework::timeouts::Timeout;
+use hwsnap_cloud::{
+    Client, ClusterGuard, Created, CssSnapshot, CssStatus, DwsSnapshot as DwsCloudSnapshot,
+    DwsStatus, Error as CloudError, Scope,
+};
+use hwsnap_framework::cty::AttributePath;
+use hwsnap_framework::timeouts::{Timeout, format_duration};
 use hwsnap_framework::validators::Pattern;
-use hwsnap_framework::wait::{self, Backoff, Poll, WaitError};
-use hwsnap_framework::{CreateResponse, Ctx, Diagnostic};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+use hwsnap_framework::wait::{self, Backoff, Poll, Progress, WaitError};
+use hwsnap_framework::{Diagnostic, Diagnostics, ReadResponse};
+
+/// What every operation of this provider gets (see [`hwsnap_framework::Ctx`]).
+pub type Ctx<'a> = hwsnap_framework::Ctx<'a, Client>;
 
 /// How long a create and a delete may take unless `timeouts` says otherwise,
 /// for both snapshot types.
-pub(crate) const CREATE: Timeout = Timeout {
-    operation: "create",
-    default: Duration::from_secs(30 * 60),
-};
-pub(crate) const DELETE: Timeout = Timeout {
-    operation: "delete",
-    default: Duration::from_secs(10 * 60),
-};
+pub(crate) const TIMEOUTS: &[Timeout] = &[
+    Timeout {
+        operation: "create",
+        default: Duration::from_secs(30 * 60),
+    },
+    Timeout {
+        operation: "delete",
+        default: Duration::from_secs(10 * 60),
+    },
+];
 
-/// A computed attribute.
-pub(crate) fn computed(name: &'static str, ty: Type, description: &str) -> Attribute {
-    Attribute::new(name, ty, Mode::Computed, description)
+/// The bounds of an operation's cloud calls: StopProvider's token and the
+/// operation's deadline.
+pub fn scope(ctx: &Ctx<'_>) -> Scope {
+    let scope = Scope::new(ctx.cancel.clone());
+    match ctx.deadline {
+        Some(deadline) => scope.with_deadline(deadline),
+        None => scope,
+    }
 }
 
 /// A cluster ID must be a UUID; `example` goes into the message.
@@ -46,24 +75,40 @@ pub(crate) fn cluster_id_pattern(example: &str) -> Pattern {
     )
 }
 
-/// A known, non-empty string attribute of an object value.
-pub(crate) fn text(v: &Value, name: &str) -> Option<String> {
-    v.get_attr(name)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+/// A snapshot as a cloud service reports it, as far as waiting goes: what
+/// its status means (ready, keep waiting, failed) and what to call it.
+/// One mapping per service, here.
+pub(crate) trait Snapshot {
+    fn progress(&self) -> Progress;
+    fn status(&self) -> &str;
 }
 
-/// A timestamp as RFC 3339 (UTC), or null.
-pub(crate) fn timestamp(t: Option<OffsetDateTime>) -> Value {
-    t.and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok())
-        .map_or(Value::Null, Value::String)
+impl Snapshot for DwsCloudSnapshot {
+    fn progress(&self) -> Progress {
+        match self.status {
+            DwsStatus::Available => Progress::Ready,
+            DwsStatus::Creating => Progress::Pending,
+            _ => Progress::Failed,
+        }
+    }
+
+    fn status(&self) -> &str {
+        self.status.as_str()
+    }
 }
 
-/// An optional cloud string where empty means unset.
-pub(crate) fn optional_text(s: Option<&str>) -> Value {
-    s.filter(|s| !s.is_empty())
-        .map_or(Value::Null, Value::string)
+impl Snapshot for CssSnapshot {
+    fn progress(&self) -> Progress {
+        match self.status {
+            CssStatus::Completed => Progress::Ready,
+            CssStatus::Building => Progress::Pending,
+            _ => Progress::Failed,
+        }
+    }
+
+    fn status(&self) -> &str {
+        self.status.as_str()
+    }
 }
 
 /// The attribute a cloud error is about, when it is about one.
@@ -85,21 +130,37 @@ pub(crate) fn cloud_diagnostic(summary: &str, err: &CloudError) -> Diagnostic {
     }
 }
 
-/// A diagnostic for a wait that ended without the wanted status.
-pub(crate) fn wait_diagnostic(
-    what: &str,
-    operation: &str,
-    err: WaitError<WaitFailure>,
-) -> Diagnostic {
-    match err {
-        WaitError::TimedOut { elapsed, last } => Diagnostic::error(
-            format!("Timed out waiting for {what} to {operation}"),
-            format!(
-                "{what} did not finish within {}s (last status: {last}). Terraform keeps it in state as \
-                 tainted; the next apply replaces it. Raise timeouts.{operation} if the cluster needs longer.",
-                elapsed.as_secs()
-            ),
+/// Why a wait failed before its deadline.
+#[derive(Debug)]
+enum WaitFailure {
+    /// The object reached a status it will not leave.
+    Status(String),
+    /// The cloud call to check on it failed.
+    Cloud(CloudError),
+}
+
+/// A diagnostic for a wait that ended without the wanted status. On a
+/// timeout it names the operation's timeout and its value.
+fn wait_diagnostic(ctx: &Ctx<'_>, what: &str, err: WaitError<WaitFailure>) -> Diagnostic {
+    let (operation, kept) = match ctx.timeout {
+        Some(("delete", _)) => ("delete", "It stays in state; the next destroy tries again."),
+        _ => (
+            "create",
+            "Terraform keeps it in state as tainted; the next apply replaces it.",
         ),
+    };
+    match err {
+        WaitError::TimedOut { elapsed, last } => {
+            let limit = ctx.timeout.map_or(elapsed, |(_, d)| d);
+            Diagnostic::error(
+                format!("Timed out waiting for {what} to {operation}"),
+                format!(
+                    "{what} did not finish within timeouts.{operation} = {} (last status: {last}). {kept} \
+                     Raise timeouts.{operation} if the cluster needs longer.",
+                    format_duration(limit)
+                ),
+            )
+        }
         WaitError::Cancelled => Diagnostic::error(
             format!("Stopped waiting for {what} to {operation}"),
             format!(
@@ -116,11 +177,13 @@ pub(crate) fn wait_diagnostic(
         // The operation's deadline ran out inside the client (the last
         // check could not be made in time): the wait timed out.
         WaitError::Failed(WaitFailure::Cloud(e @ CloudError::DeadlineExceeded { .. })) => {
+            let limit = ctx
+                .timeout
+                .map_or(String::new(), |(_, d)| format!(" = {}", format_duration(d)));
             Diagnostic::error(
                 format!("Timed out waiting for {what} to {operation}"),
                 format!(
-                    "{e}. Terraform keeps it in state as tainted; the next apply replaces it. \
-                     Raise timeouts.{operation} if the cluster needs longer."
+                    "timeouts.{operation}{limit} ran out: {e}. {kept} Raise timeouts.{operation} if the cluster needs longer."
                 ),
             )
         }
@@ -130,123 +193,143 @@ pub(crate) fn wait_diagnostic(
     }
 }
 
-/// Why a wait failed before its deadline.
-#[derive(Debug)]
-pub(crate) enum WaitFailure {
-    /// The object reached a status it will not leave.
-    Status(String),
-    /// The cloud call to check on it failed.
-    Cloud(CloudError),
-}
-
-impl From<CloudError> for WaitFailure {
-    fn from(e: CloudError) -> Self {
-        WaitFailure::Cloud(e)
-    }
-}
-
-/// Deletes a snapshot and waits until it is gone, within `timeout`.
-///
-/// A busy cluster (a snapshot still being made cannot be deleted yet) is
-/// retried by the client, until the deadline of the scope `delete` runs
-/// under; an already-missing snapshot counts as deleted. `status` reports
-/// the snapshot's current status, or `None` once it is gone.
-pub(crate) async fn delete_and_wait<Del, DelFut, St, StFut>(
-    what: &str,
-    cancel: &CancellationToken,
-    timeout: Duration,
-    delete: Del,
-    status: St,
-) -> Result<(), Diagnostic>
-where
-    Del: Fn() -> DelFut,
-    DelFut: std::future::Future<Output = Result<(), CloudError>>,
-    St: Fn() -> StFut,
-    StFut: std::future::Future<Output = Result<Option<String>, CloudError>>,
-{
-    let deadline = Instant::now() + timeout;
-    match delete().await {
-        Ok(()) => {}
-        Err(e) if e.is_not_found() => return Ok(()),
-        Err(e) => return Err(cloud_diagnostic(&format!("Failed to delete {what}"), &e)),
-    }
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    wait::until(cancel, remaining, Backoff::default(), || async {
-        match status().await {
-            Ok(Some(s)) => Ok(Poll::Pending(s)),
-            Ok(None) => Ok(Poll::Ready(())),
-            Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
-            Err(e) => Err(WaitFailure::Cloud(e)),
-        }
-    })
-    .await
-    .map_err(|e| wait_diagnostic(what, "delete", e))
-}
-
 /// What a create makes: for messages, and to queue on the cluster.
 pub(crate) struct NewSnapshot<'a> {
     /// "DWS snapshot" or "CSS index snapshot".
-    pub kind: &'a str,
-    pub name: &'a str,
-    pub cluster_id: &'a str,
-    /// The create timeout, covering the queue and the wait.
-    pub timeout: Duration,
+    kind: &'a str,
+    name: &'a str,
+    cluster_id: &'a str,
+}
+
+impl<'a> NewSnapshot<'a> {
+    /// A `kind` snapshot named `name` of cluster `cluster_id`.
+    pub fn new(kind: &'a str, name: &'a str, cluster_id: &'a str) -> Self {
+        Self {
+            kind,
+            name,
+            cluster_id,
+        }
+    }
 }
 
 /// The common shape of every snapshot create: wait for this process's turn
-/// on the cluster, create, record the ID in state at once, then poll until
-/// the snapshot is ready. Returns the ready snapshot; otherwise pushes a
-/// diagnostic, and whatever ID was recorded stays in state.
-pub(crate) async fn create_and_wait<S, Cr, CrFut, Po, PoFut>(
-    ctx: &Ctx<'_, Client>,
-    resp: &mut CreateResponse,
+/// on the cluster, create, record the ID in `id` at once, then poll `show`
+/// until the snapshot is ready, all within the create's deadline. Returns
+/// the ready snapshot; otherwise pushes a diagnostic, and whatever ID was
+/// recorded stays in state.
+pub(crate) async fn create_and_wait<S, Cr, CrFut, Sh, ShFut>(
+    ctx: &Ctx<'_>,
+    (id, diagnostics): (&mut Option<String>, &mut Diagnostics),
     new: NewSnapshot<'_>,
     create: Cr,
-    poll: Po,
+    show: Sh,
 ) -> Option<S>
 where
+    S: Snapshot,
     Cr: FnOnce() -> CrFut,
-    CrFut: std::future::Future<Output = Result<Created, CloudError>>,
-    Po: Fn(String) -> PoFut,
-    PoFut: std::future::Future<Output = Result<Poll<S>, WaitFailure>>,
+    CrFut: Future<Output = Result<Created, CloudError>>,
+    Sh: Fn(String) -> ShFut,
+    ShFut: Future<Output = Result<S, CloudError>>,
 {
     let NewSnapshot {
         kind,
         name,
         cluster_id,
-        timeout,
     } = new;
-    let deadline = Instant::now() + timeout;
-    let _turn = match queue_on_cluster(ctx.data, cluster_id, ctx.cancel, deadline).await {
+    let _turn = match queue_on_cluster(ctx, cluster_id).await {
         Ok(turn) => turn,
         Err(d) => {
-            resp.diagnostics.push(d);
+            diagnostics.push(d);
             return None;
         }
     };
     let created = match create().await {
         Ok(c) => c,
         Err(e) => {
-            resp.diagnostics
-                .push(cloud_diagnostic(&format!("Failed to create {kind}"), &e));
+            diagnostics.push(cloud_diagnostic(&format!("Failed to create {kind}"), &e));
             return None;
         }
     };
-    resp.state.set_attr("id", Value::string(&created.id));
+    *id = Some(created.id.clone());
     if created.adopted {
         tracing::info!(id = %created.id, name, "adopted the {kind} an earlier attempt created");
     }
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    let id = created.id;
-    match wait::until(ctx.cancel, remaining, Backoff::default(), || {
-        poll(id.clone())
-    })
-    .await
-    {
+    let poll = || async {
+        let s = show(created.id.clone()).await.map_err(WaitFailure::Cloud)?;
+        match s.progress() {
+            Progress::Ready => Ok(Poll::Ready(s)),
+            Progress::Pending => Ok(Poll::Pending(s.status().to_owned())),
+            Progress::Failed => Err(WaitFailure::Status(s.status().to_owned())),
+        }
+    };
+    match wait::until(ctx.cancel, ctx.deadline, Backoff::default(), poll).await {
         Ok(s) => Some(s),
         Err(e) => {
-            let what = format!("{kind} {name:?} ({id})");
-            resp.diagnostics.push(wait_diagnostic(&what, "create", e));
+            let what = format!("{kind} {name:?} ({})", created.id);
+            diagnostics.push(wait_diagnostic(ctx, &what, e));
+            None
+        }
+    }
+}
+
+/// Deletes a snapshot and waits until it is gone, within the delete's
+/// deadline; pushes a diagnostic when it cannot.
+///
+/// A busy cluster (a snapshot still being made cannot be deleted yet) is
+/// retried by the client, until the deadline of the scope `delete` runs
+/// under; an already-missing snapshot counts as deleted. `show` finds the
+/// snapshot while it still exists.
+pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
+    ctx: &Ctx<'_>,
+    what: &str,
+    diagnostics: &mut Diagnostics,
+    delete: Del,
+    show: Sh,
+) where
+    S: Snapshot,
+    Del: Fn() -> DelFut,
+    DelFut: Future<Output = Result<(), CloudError>>,
+    Sh: Fn() -> ShFut,
+    ShFut: Future<Output = Result<S, CloudError>>,
+{
+    let deleted = match delete().await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_not_found() => return,
+        Err(e) => Err(cloud_diagnostic(&format!("Failed to delete {what}"), &e)),
+    };
+    let gone = match deleted {
+        Ok(()) => wait::until(ctx.cancel, ctx.deadline, Backoff::default(), || async {
+            match show().await {
+                Ok(s) => Ok(Poll::Pending(s.status().to_owned())),
+                Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
+                Err(e) => Err(WaitFailure::Cloud(e)),
+            }
+        })
+        .await
+        .map_err(|e| wait_diagnostic(ctx, what, e)),
+        Err(d) => Err(d),
+    };
+    if let Err(d) = gone {
+        diagnostics.push(d);
+    }
+}
+
+/// What a read found: the snapshot, or — after recording that it is gone
+/// or why the read failed — nothing.
+pub(crate) fn found<S, M>(
+    resp: &mut ReadResponse<M>,
+    what: &str,
+    result: Result<S, CloudError>,
+) -> Option<S> {
+    match result {
+        Ok(s) => Some(s),
+        Err(e) if e.is_not_found() => {
+            resp.gone(what);
+            None
+        }
+        Err(e) => {
+            resp.diagnostics
+                .push(cloud_diagnostic(&format!("Failed to read {what}"), &e));
             None
         }
     }
@@ -254,19 +337,20 @@ where
 
 /// Waits for this process's turn on a cluster (the cloud makes one snapshot
 /// per cluster at a time), within the operation's deadline.
-async fn queue_on_cluster(
-    client: &Client,
-    cluster_id: &str,
-    cancel: &CancellationToken,
-    deadline: Instant,
-) -> Result<ClusterGuard, Diagnostic> {
+async fn queue_on_cluster(ctx: &Ctx<'_>, cluster_id: &str) -> Result<ClusterGuard, Diagnostic> {
+    let deadline = async {
+        match ctx.deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
-        guard = client.lock_cluster(cluster_id) => Ok(guard),
-        _ = cancel.cancelled() => Err(Diagnostic::error(
+        guard = ctx.data.lock_cluster(cluster_id) => Ok(guard),
+        _ = ctx.cancel.cancelled() => Err(Diagnostic::error(
             "Stopped before creating the snapshot",
             "Terraform was interrupted while this snapshot waited for its turn on the cluster; nothing was created.",
         )),
-        _ = tokio::time::sleep_until(deadline) => Err(Diagnostic::error(
+        _ = deadline => Err(Diagnostic::error(
             "Timed out waiting for the cluster",
             format!(
                 "Other snapshots of cluster {cluster_id} took the whole create timeout; nothing was created. \
@@ -281,13 +365,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_are_rfc3339_utc() {
-        let t = OffsetDateTime::from_unix_timestamp(1_764_072_000).unwrap();
-        assert_eq!(timestamp(Some(t)), Value::string("2025-11-25T12:00:00Z"));
-        assert_eq!(timestamp(None), Value::Null);
-    }
-
-    #[test]
     fn cluster_errors_point_at_cluster_id() {
         let e = CloudError::NotFound {
             what: "cluster x".into(),
@@ -297,5 +374,31 @@ mod tests {
         let d = cloud_diagnostic("Failed to create DWS snapshot", &e);
         assert_eq!(d.path, Some(AttributePath::attr("cluster_id")));
         assert!(d.detail.contains("req-1"), "{}", d.detail);
+    }
+
+    #[test]
+    fn one_status_mapping_per_service() {
+        let dws = |status| DwsCloudSnapshot {
+            status,
+            ..dws_snapshot::tests::snapshot()
+        };
+        assert_eq!(dws(DwsStatus::Available).progress(), Progress::Ready);
+        assert_eq!(dws(DwsStatus::Creating).progress(), Progress::Pending);
+        for failed in [
+            DwsStatus::Unavailable,
+            DwsStatus::Frozen,
+            DwsStatus::PoliceFrozen,
+            DwsStatus::Other("WEIRD".into()),
+        ] {
+            assert_eq!(dws(failed).progress(), Progress::Failed);
+        }
+        let css = |status| CssSnapshot {
+            status,
+            ..css_index_snapshot::tests::snapshot()
+        };
+        assert_eq!(css(CssStatus::Completed).progress(), Progress::Ready);
+        assert_eq!(css(CssStatus::Building).progress(), Progress::Pending);
+        assert_eq!(css(CssStatus::PartFailed).progress(), Progress::Failed);
+        assert_eq!(css(CssStatus::Failed).status(), "FAILED");
     }
 }

@@ -8,11 +8,16 @@
 //! One emulator and one work directory per CLI; the table is walked inside,
 //! so the whole file costs about a minute of CLI time per CLI.
 
+use crate::support::hcl::{self, CSS, DWS};
 use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
 
 const DWS_CLUSTER: &str = "44b277eb-39be-4921-be31-3d61b43651d7";
 const CSS_CLUSTER: &str = "ea244205-d641-45d9-9dcb-ab2236bcd07e";
-const HEADER: &str = "terraform {\n  required_providers {\n    dws = { source = \"hwsnap/dws\" }\n    css = { source = \"hwsnap/css\" }\n  }\n}\n";
+
+/// The header every case starts with: both split providers.
+fn header() -> String {
+    hcl::required_providers(&["dws", "css"])
+}
 
 /// How a case is run.
 #[derive(Clone, Copy)]
@@ -28,7 +33,7 @@ enum Step {
 /// One invalid configuration.
 struct Case {
     what: String,
-    /// The configuration after [`HEADER`].
+    /// The configuration after [`header`].
     hcl: String,
     /// Environment changes: `Some(v)` sets, `None` removes.
     env: Vec<(&'static str, Option<String>)>,
@@ -38,47 +43,24 @@ struct Case {
 }
 
 fn dws(name: &str, extra: &str) -> String {
-    dws_in(DWS_CLUSTER, name, extra)
+    DWS.resource("s", DWS_CLUSTER, name, extra)
 }
 
 fn dws_in(cluster: &str, name: &str, extra: &str) -> String {
-    format!(
-        "resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{cluster}\"\n  name       = \"{name}\"\n{extra}}}\n"
-    )
+    DWS.resource("s", cluster, name, extra)
 }
 
 fn css(name: &str, extra: &str) -> String {
-    css_in(CSS_CLUSTER, name, extra)
+    CSS.resource("s", CSS_CLUSTER, name, extra)
 }
 
 fn css_in(cluster: &str, name: &str, extra: &str) -> String {
-    format!(
-        "resource \"css_index_snapshot\" \"s\" {{\n  cluster_id = \"{cluster}\"\n  name       = \"{name}\"\n{extra}}}\n"
-    )
+    CSS.resource("s", cluster, name, extra)
 }
 
 /// A valid DWS resource under a `provider "dws"` block with `body`.
 fn provider(body: &str) -> String {
     format!("provider \"dws\" {{\n{body}}}\n{}", dws("good-name", ""))
-}
-
-/// An HCL string literal (escapes `"` and `\`; `${`/`%{` are escaped too).
-fn hcl(s: &str) -> String {
-    let mut out = String::from("\"");
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn case(what: impl Into<String>, step: Step, hcl: String, expect: &[&str]) -> Case {
@@ -137,7 +119,10 @@ fn cases() -> Vec<Case> {
             Validate,
             dws(
                 "good-name",
-                &format!("  description = {}\n", hcl(&format!("nightly {c} backup"))),
+                &format!(
+                    "  description = {}\n",
+                    hcl::string(&format!("nightly {c} backup"))
+                ),
             ),
             &["Invalid value for description"],
         ));
@@ -204,7 +189,7 @@ fn cases() -> Vec<Case> {
             Validate,
             css(
                 "nightly",
-                &format!("  description = {}\n", hcl(&format!("a {c} b"))),
+                &format!("  description = {}\n", hcl::string(&format!("a {c} b"))),
             ),
             &["Invalid value for description"],
         ));
@@ -229,7 +214,10 @@ fn cases() -> Vec<Case> {
         t.push(case(
             format!("css indices {why}"),
             Validate,
-            css("nightly", &format!("  indices = {}\n", hcl(&indices))),
+            css(
+                "nightly",
+                &format!("  indices = {}\n", hcl::string(&indices)),
+            ),
             &["Invalid value for indices"],
         ));
     }
@@ -401,6 +389,27 @@ fn cases() -> Vec<Case> {
         dws("good-name", ""),
         &["Invalid import ID for dws_snapshot"],
     ));
+    t.push(case(
+        "terraform import dws_snapshot with a malformed ID",
+        Import("dws_snapshot.s", "not-an-id"),
+        dws("good-name", ""),
+        &[
+            "Invalid import ID for dws_snapshot",
+            "Expected <snapshot_id>",
+            // Terraform wraps the detail; the value is quoted on its own line.
+            "\"not-an-id\".",
+        ],
+    ));
+    t.push(case(
+        "terraform import css_index_snapshot with parts that are not IDs",
+        Import("css_index_snapshot.s", "c/s"),
+        css("nightly", ""),
+        &[
+            "Invalid import ID for css_index_snapshot",
+            "got \"c/s\"",
+            "the cluster_id \"c\" is not a UUID",
+        ],
+    ));
     for id in ["no-slash", "c/s/x", "/s", "c/"] {
         t.push(case(
             format!("terraform import css_index_snapshot {id:?}"),
@@ -447,7 +456,7 @@ fn run_case(
             None => wd.remove_env(k),
         };
     }
-    wd.write("main.tf", &format!("{HEADER}{}", c.hcl));
+    wd.write("main.tf", &format!("{}{}", header(), c.hcl));
     let run = match c.step {
         Step::Validate => wd.run(&["validate", "-no-color"]),
         Step::Plan => wd.run(&["plan", "-input=false", "-no-color"]),
@@ -524,7 +533,8 @@ fn the_table_shapes_are_valid_with_good_values() {
         wd.write(
             "main.tf",
             &format!(
-                "{HEADER}provider \"dws\" {{\n  region = \"ap-southeast-1\"\n  max_retries = 3\n}}\n{}{}",
+                "{}provider \"dws\" {{\n  region = \"ap-southeast-1\"\n  max_retries = 3\n}}\n{}{}",
+                header(),
                 dws(
                     "good-name",
                     "  description = \"nightly backup\"\n  timeouts {\n    create = \"1h30m\"\n    delete = \"90s\"\n  }\n"
@@ -541,38 +551,27 @@ fn the_table_shapes_are_valid_with_good_values() {
     });
 }
 
-#[path = "../../fuzz/mutator.rs"]
-mod mutator;
+use hwsnap_testkit::mutator;
 
 /// Bounded fuzzing of the import-ID parsers, through the resources' own
-/// `import` (what `terraform import` and `import` blocks reach): never a
-/// panic, and what is accepted is exactly the documented form.
+/// import (what `terraform import` and `import` blocks reach): never a
+/// panic, and what is accepted is exactly the documented form — each part a
+/// snapshot or cluster ID, which is a UUID.
 mod fuzz {
     use super::mutator;
     use hwsnap::resources::{CssIndexSnapshot, DwsSnapshot};
     use hwsnap_cloud::Client;
     use hwsnap_cty::Value;
-    use hwsnap_framework::{ImportRequest, ImportResponse, Resource};
+    use hwsnap_framework::Resource;
 
-    /// The state an import ID gives, or the error diagnostics' text.
-    /// `empty` is the resource's all-null object (built once: schemas
-    /// compile their patterns).
-    fn import(r: &dyn Resource<Client>, empty: &Value, id: &str) -> Result<Value, String> {
-        let mut resp = ImportResponse {
-            state: empty.clone(),
-            diagnostics: Default::default(),
-        };
-        r.import(
-            ImportRequest {
-                id: Some(id.to_owned()),
-                identity: None,
-            },
-            &mut resp,
-        );
-        if resp.diagnostics.has_errors() {
-            Err(format!("{:?}", resp.diagnostics))
-        } else {
-            Ok(resp.state)
+    /// The state an import ID gives, or the error diagnostic's text.
+    /// `empty` is the resource's all-null object.
+    fn import<R: Resource<Client>>(r: &R, empty: &Value, id: &str) -> Result<Value, String> {
+        let mut state = empty.clone();
+        let import = r.import().expect("the type can be imported");
+        match import.apply(R::TYPE_NAME, Some(id), None, &mut state) {
+            Ok(()) => Ok(state),
+            Err(d) => Err(format!("{}: {}", d.summary, d.detail)),
         }
     }
 
@@ -583,6 +582,21 @@ mod fuzz {
             .to_owned()
     }
 
+    /// 8-4-4-4-12 hex digits, written out independently of the provider.
+    fn uuid_shaped(s: &str) -> bool {
+        s.len() == 36
+            && s.char_indices().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => c == '-',
+                _ => c.is_ascii_hexdigit(),
+            })
+    }
+
+    fn empty<R: Resource<Client>>() -> Value {
+        hwsnap_framework::resource::schema::<Client, R>()
+            .block
+            .null_object()
+    }
+
     const DICT: &[&[u8]] = &[b"/", b"//", b" ", b"\t", b"\n", b"\xc3\xa4", b"\0", b"-"];
 
     #[test]
@@ -591,18 +605,24 @@ mod fuzz {
             b"2a4d0f86-67cd-408a-8b66-017454fb7793".to_vec(),
             b" x ".to_vec(),
         ];
-        let empty = DwsSnapshot.schema().block.null_object();
+        let empty = empty::<DwsSnapshot>();
         mutator::run("dws-import-id", &seeds, DICT, |input| {
             let id = String::from_utf8_lossy(input);
             let want = id.trim();
             match import(&DwsSnapshot, &empty, &id) {
                 Ok(state) => {
                     assert!(!want.is_empty() && !want.contains('/'), "{id:?} accepted");
+                    assert!(uuid_shaped(want), "{id:?} accepted");
                     assert_eq!(text(&state, "id"), want);
                 }
                 Err(e) => {
-                    assert!(want.is_empty() || want.contains('/'), "{id:?} refused: {e}");
+                    assert!(!uuid_shaped(want), "{id:?} refused: {e}");
                     assert!(e.contains("Invalid import ID for dws_snapshot"), "{e}");
+                    assert!(e.contains("<snapshot_id>"), "{e}");
+                    assert!(
+                        e.contains(&format!("got {id:?}")),
+                        "the value is quoted: {e}"
+                    );
                 }
             }
         });
@@ -614,22 +634,28 @@ mod fuzz {
             b"4f3deec3-efa8-4598-bf91-560aad1377a3/6c3b1e34-1fbb-4b4e-9ae9-20d2cfc0e2fd".to_vec(),
             b"c/s".to_vec(),
         ];
-        let empty = CssIndexSnapshot.schema().block.null_object();
+        let empty = empty::<CssIndexSnapshot>();
         mutator::run("css-import-id", &seeds, DICT, |input| {
             let id = String::from_utf8_lossy(input);
+            let parts: Vec<&str> = id.trim().split('/').collect();
+            let valid = parts.len() == 2 && parts.iter().all(|p| uuid_shaped(p));
             match import(&CssIndexSnapshot, &empty, &id) {
                 Ok(state) => {
                     let (cluster, snap) = (text(&state, "cluster_id"), text(&state, "id"));
                     assert!(!cluster.is_empty() && !snap.is_empty(), "{id:?}");
                     assert!(!snap.contains('/'), "{id:?}");
                     assert_eq!(format!("{cluster}/{snap}"), id.trim(), "{id:?}");
+                    assert!(valid, "{id:?} accepted");
                 }
                 Err(e) => {
                     assert!(e.contains("<cluster_id>/<snapshot_id>"), "{e}");
-                    let parts: Vec<&str> = id.trim().split('/').collect();
                     assert!(
-                        parts.len() != 2 || parts.iter().any(|p| p.is_empty()),
+                        parts.len() != 2 || parts.iter().any(|p| p.is_empty()) || !valid,
                         "{id:?} refused: {e}"
+                    );
+                    assert!(
+                        e.contains(&format!("got {id:?}")),
+                        "the value is quoted: {e}"
                     );
                 }
             }

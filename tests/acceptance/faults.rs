@@ -6,14 +6,15 @@
 //! each ID in state once, and destroy leaves nothing behind.
 //!
 //! Also the shared helpers of the reliability modules (`interrupts`,
-//! `stop_provider`): a two-provider configuration with `count`ed snapshots
-//! per cluster, and the IDs in state versus the IDs in the emulator.
+//! `stop_provider`): the IDs in state versus the IDs in the emulator (the
+//! counted two-provider configuration is `support::hcl::snapshots_config`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
+use crate::support::hcl::snapshots_config;
 use crate::support::{Emulator, EmulatorOptions, Run, Workdir, terraform_clis};
 
 /// Path regex matching every cloud path (IAM `/v3/…`, DWS and CSS
@@ -28,50 +29,6 @@ const FAULT_MIX: [(&str, f64); 5] = [
     ("drop_before", 0.04),
     ("drop_after", 0.04),
 ];
-
-/// A configuration declaring `per_cluster` DWS snapshots on each of
-/// `dws` and `per_cluster` CSS index snapshots on each of `css`, named
-/// `{prefix}-d-N` / `{prefix}-c-N`, with the documented split providers.
-pub(super) fn snapshots_config(
-    dws: &[String],
-    css: &[String],
-    per_cluster: usize,
-    prefix: &str,
-    extra: &str,
-) -> String {
-    let list = |ids: &[String]| {
-        ids.iter()
-            .map(|id| format!("\"{id}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut text = String::from(
-        "terraform {\n  required_providers {\n    dws = { source = \"hwsnap/dws\" }\n    \
-         css = { source = \"hwsnap/css\" }\n  }\n}\n",
-    );
-    text.push_str(&format!(
-        "\nlocals {{\n  dws = [{}]\n  css = [{}]\n}}\n",
-        list(dws),
-        list(css)
-    ));
-    if !dws.is_empty() {
-        text.push_str(&format!(
-            "\nresource \"dws_snapshot\" \"d\" {{\n  count      = {}\n  \
-             cluster_id = local.dws[count.index % {}]\n  name       = \"{prefix}-d-${{count.index}}\"\n{extra}}}\n",
-            per_cluster * dws.len(),
-            dws.len()
-        ));
-    }
-    if !css.is_empty() {
-        text.push_str(&format!(
-            "\nresource \"css_index_snapshot\" \"c\" {{\n  count      = {}\n  \
-             cluster_id = local.css[count.index % {}]\n  name       = \"{prefix}-c-${{count.index}}\"\n{extra}}}\n",
-            per_cluster * css.len(),
-            css.len()
-        ));
-    }
-    text
-}
 
 /// One resource instance in state.
 #[derive(Debug, Clone, PartialEq, Eq)]

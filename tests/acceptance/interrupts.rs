@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::faults::{assert_converged, in_cloud, in_state, snapshots_config};
+use super::faults::{assert_converged, in_cloud, in_state};
+use crate::support::hcl::snapshots_config;
 use crate::support::{
     Emulator, EmulatorOptions, TerraformCli, Workdir, control_at, for_each_cli, terraform_clis,
 };

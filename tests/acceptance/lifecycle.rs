@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::support::hcl::{self, CSS, DWS, Kind};
 use crate::support::workdir::actions_for;
 use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
 
@@ -17,66 +18,10 @@ enum Style {
     Single,
 }
 
-/// What differs between the two resource types.
-#[derive(Clone, Copy)]
-struct Kind {
-    ty: &'static str,
-    local: &'static str,
-    state_key: &'static str,
-    final_status: &'static str,
-}
-
-const DWS: Kind = Kind {
-    ty: "dws_snapshot",
-    local: "dws",
-    state_key: "dws_snapshots",
-    final_status: "AVAILABLE",
-};
-
-const CSS: Kind = Kind {
-    ty: "css_index_snapshot",
-    local: "css",
-    state_key: "css_snapshots",
-    final_status: "COMPLETED",
-};
-
-impl Kind {
-    fn clusters(&self, emu: &Emulator) -> Vec<String> {
-        if self.local == "dws" {
-            emu.dws_clusters()
-        } else {
-            emu.css_clusters()
-        }
-    }
-
-    fn address(&self, name: &str) -> String {
-        format!("{}.{name}", self.ty)
-    }
-
-    fn import_id(&self, cluster: &str, id: &str) -> String {
-        if self.local == "dws" {
-            id.to_string()
-        } else {
-            format!("{cluster}/{id}")
-        }
-    }
-
-    fn identity(&self, cluster: &str, id: &str) -> String {
-        if self.local == "dws" {
-            format!("{{ id = \"{id}\" }}")
-        } else {
-            format!("{{ cluster_id = \"{cluster}\", id = \"{id}\" }}")
-        }
-    }
-}
-
 fn header(kind: Kind, style: Style) -> String {
     match style {
-        Style::Split => format!(
-            "terraform {{\n  required_providers {{\n    {} = {{ source = \"hwsnap/{}\" }}\n  }}\n}}\n",
-            kind.local, kind.local
-        ),
-        Style::Single => "terraform {\n  required_providers {\n    hwsnap = { source = \"hwsnap/hwsnap\" }\n  }\n}\n".to_string(),
+        Style::Split => hcl::required_providers(&[kind.local]),
+        Style::Single => hcl::required_providers(&["hwsnap"]),
     }
 }
 
@@ -87,22 +32,18 @@ fn provider_line(style: Style) -> &'static str {
     }
 }
 
-/// One snapshot resource named `s`; `extra` is added inside the block.
+/// One snapshot resource named `s` under its header; `extra` is added inside the block.
 fn resource(kind: Kind, style: Style, cluster: &str, name: &str, extra: &str) -> String {
+    let body = format!("{}{extra}", provider_line(style));
     format!(
-        "{}\nresource \"{}\" \"s\" {{\n{}  cluster_id = \"{cluster}\"\n  name       = \"{name}\"\n{extra}}}\n",
+        "{}\n{}",
         header(kind, style),
-        kind.ty,
-        provider_line(style),
+        kind.resource("s", cluster, name, &body)
     )
 }
 
 fn import_block(kind: Kind, style: Style, how: &str) -> String {
-    format!(
-        "\nimport {{\n  to = {}\n{}  {how}\n}}\n",
-        kind.address("s"),
-        provider_line(style)
-    )
+    hcl::import_block(&kind.address("s"), provider_line(style), how)
 }
 
 /// The values of `address` in state, without the bookkeeping Terraform adds.
@@ -220,11 +161,7 @@ fn tainted_on_failure(cli: &TerraformCli, kind: Kind, timeout: bool) {
     let extra = if timeout {
         "  timeouts {\n    create = \"1s\"\n  }\n"
     } else {
-        let status = if kind.local == "dws" {
-            "UNAVAILABLE"
-        } else {
-            "FAILED"
-        };
+        let status = if kind == DWS { "UNAVAILABLE" } else { "FAILED" };
         emu.control(
             "POST",
             &format!("/_emulator/clusters/{cluster}/outcomes"),
@@ -296,12 +233,7 @@ fn twenty_snapshots_on_two_clusters_in_parallel() {
         );
         let wd = Workdir::new(cli, &emu);
         let clusters = emu.dws_clusters();
-        let mut config = header(DWS, Style::Split);
-        config.push_str(&format!(
-            "\nlocals {{\n  clusters = [\"{}\", \"{}\"]\n}}\n\
-             resource \"dws_snapshot\" \"many\" {{\n  count      = 20\n  cluster_id = local.clusters[count.index % 2]\n  name       = \"snap-${{count.index}}\"\n}}\n",
-            clusters[0], clusters[1]
-        ));
+        let config = hcl::snapshots_config(&clusters, &[], 10, "snap", "");
         wd.write("main.tf", &config);
         wd.expect_success(&["apply", "-auto-approve", "-parallelism=10", "-no-color"]);
         let snaps = emu.snapshots(DWS.state_key);

@@ -4,11 +4,14 @@
 
 use serde_json::Value;
 
+use crate::support::hcl;
 use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
 
 const DWS_CLUSTER: &str = "44b277eb-39be-4921-be31-3d61b43651d7";
-const DWS_HEADER: &str =
-    "terraform {\n  required_providers {\n    dws = { source = \"hwsnap/dws\" }\n  }\n}\n";
+
+fn header() -> String {
+    hcl::required_providers(&["dws"])
+}
 
 fn schema_json(wd: &Workdir) -> Value {
     let run = wd.expect_success(&["providers", "schema", "-json"]);
@@ -102,7 +105,8 @@ fn validate_names_the_bad_attribute() {
         let out = validate_errors(
             cli,
             &format!(
-                "{DWS_HEADER}resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{DWS_CLUSTER}\"\n  name = \"1bad\"\n}}\n"
+                "{}resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{DWS_CLUSTER}\"\n  name = \"1bad\"\n}}\n",
+                header()
             ),
         );
         assert!(out.contains("Invalid value for name"), "{out}");
@@ -117,7 +121,8 @@ fn validate_names_the_bad_attribute() {
         wd.write(
             "main.tf",
             &format!(
-                "{DWS_HEADER}resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{DWS_CLUSTER}\"\n  name = \"good-name\"\n}}\n"
+                "{}resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{DWS_CLUSTER}\"\n  name = \"good-name\"\n}}\n",
+                header()
             ),
         );
         wd.expect_success(&["validate", "-no-color"]);
@@ -133,8 +138,9 @@ fn provider_block_errors_name_the_attribute() {
         wd.write(
             "main.tf",
             &format!(
-                "{DWS_HEADER}provider \"dws\" {{\n  max_retries = -1\n  endpoints {{\n    dws = \"https://\"\n  }}\n}}\n\
-                 resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{DWS_CLUSTER}\"\n  name = \"good-name\"\n}}\n"
+                "{}provider \"dws\" {{\n  max_retries = -1\n  endpoints {{\n    dws = \"https://\"\n  }}\n}}\n\
+                 resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{DWS_CLUSTER}\"\n  name = \"good-name\"\n}}\n",
+                header()
             ),
         );
         let run = wd.expect_failure(&["plan", "-no-color"]);
@@ -144,7 +150,8 @@ fn provider_block_errors_name_the_attribute() {
         wd.write(
             "main.tf",
             &format!(
-                "{DWS_HEADER}resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{DWS_CLUSTER}\"\n  name = \"good-name\"\n}}\n"
+                "{}resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{DWS_CLUSTER}\"\n  name = \"good-name\"\n}}\n",
+                header()
             ),
         );
         let run = wd.expect_failure(&["plan", "-no-color"]);

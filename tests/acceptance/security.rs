@@ -3,21 +3,23 @@
 //! gives an error naming the operation, never a panic nor a silently empty
 //! state; the secret key and the security token stay out of the trace log,
 //! the state and the plan; TLS to the cloud is verified unless
-//! `insecure = true`, which logs a warning.
+//! `insecure = true`, which plan and apply output show as a warning (and
+//! the log says once).
 
 use serde_json::{Value, json};
 
+use crate::support::hcl::{self, DWS};
 use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
-
-const HEADER: &str =
-    "terraform {\n  required_providers {\n    dws = { source = \"hwsnap/dws\" }\n  }\n}\n";
 
 /// A distinctive security token: the emulator accepts any signed one.
 const TOKEN: &str = "tok3n-SHOULD-NEVER-LEAK-7f1c9a";
 
+/// One DWS snapshot `s` under the `dws` provider.
 fn dws(cluster: &str, name: &str) -> String {
     format!(
-        "{HEADER}resource \"dws_snapshot\" \"s\" {{\n  cluster_id = \"{cluster}\"\n  name       = \"{name}\"\n}}\n"
+        "{}{}",
+        hcl::required_providers(&["dws"]),
+        DWS.resource("s", cluster, name, "")
     )
 }
 
@@ -438,7 +440,16 @@ fn tls_to_the_cloud_is_verified_unless_insecure() {
             "main.tf",
             &format!("{resource}provider \"dws\" {{\n  insecure = true\n}}\n"),
         );
-        wd.apply();
+        let plan = wd.expect_success(&["plan", "-input=false", "-no-color"]);
+        let apply = wd.apply();
+        for run in [&plan, &apply] {
+            let out = run.output();
+            assert!(
+                out.contains("Warning: TLS certificates are not verified")
+                    && out.contains("insecure = true"),
+                "plan and apply output show the warning: {out}"
+            );
+        }
         assert_eq!(emu.snapshots("dws_snapshots").len(), 1);
         let log = wd.read("warn.log");
         assert!(

@@ -19,7 +19,8 @@ use hwsnap_plugin::proto::tfplugin6::provider_client::ProviderClient;
 use serde_json::json;
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use super::faults::{in_cloud, in_state, snapshots_config};
+use super::faults::{in_cloud, in_state};
+use crate::support::hcl::snapshots_config;
 use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
 
 /// go-plugin's handshake cookie for Terraform providers.

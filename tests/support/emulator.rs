@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::http;
+use hwsnap_testkit::http;
 
 /// How to start an [`Emulator`].
 #[derive(Clone, Debug)]

@@ -3,7 +3,9 @@
 //! [`Emulator`] (an in-process `hwsnap-emulator` on its own port and runtime)
 //! and [`Workdir`] (a temp dir with a CLI config whose `dev_overrides` point
 //! at the provider binaries cargo built, where `terraform` runs as a child
-//! process with a clean environment).
+//! process with a clean environment); [`hcl`] writes the configurations
+//! (headers, resource and import blocks, and [`hcl::Kind`], what differs
+//! between the two resource types).
 //!
 //! The one design decision: every test owns its emulator and its temp dir, so
 //! tests run in parallel, and a missing Terraform CLI fails the run loudly
@@ -14,16 +16,18 @@
 //! support::for_each_cli(|cli| {
 //!     let emu = Emulator::start(EmulatorOptions::default());
 //!     let wd = Workdir::new(cli, &emu);
-//!     wd.write("main.tf", r#"resource "hwsnap_dws_snapshot" "s" { ... }"#);
+//!     let cluster = &emu.dws_clusters()[0];
+//!     let config = hcl::required_providers(&["dws"]) + &DWS.resource("s", cluster, "nightly", "");
+//!     wd.write("main.tf", &config); // resource "dws_snapshot" "s" { cluster_id = …, name = "nightly" }
 //!     wd.apply();
-//!     assert_eq!(emu.snapshots("dws_snapshots").len(), 1);
+//!     assert_eq!(emu.snapshots(DWS.state_key).len(), 1);
 //! });
 //! ```
 #![allow(dead_code)] // each test module uses a different part of the harness
 
 mod cli;
 mod emulator;
-mod http;
+pub mod hcl;
 mod process;
 pub mod workdir;
 

@@ -87,16 +87,6 @@ impl Value {
         Value::String(s.into())
     }
 
-    /// A string value, or null for `None`.
-    pub fn opt_string(s: Option<impl Into<String>>) -> Self {
-        s.map_or(Value::Null, |s| Value::String(s.into()))
-    }
-
-    /// A number value from an integer, or null for `None`.
-    pub fn opt_i64(n: Option<i64>) -> Self {
-        n.map_or(Value::Null, |n| Value::Number(Number::from(n)))
-    }
-
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

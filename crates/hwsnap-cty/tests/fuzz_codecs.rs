@@ -4,8 +4,7 @@
 //! target: `HWSNAP_FUZZ_SECONDS` (1 s under `cargo test`; `scripts/fuzz`
 //! gives more).
 
-#[path = "../../../fuzz/mutator.rs"]
-mod mutator;
+use hwsnap_testkit::mutator;
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,11 @@
 //! Registry-style reference docs generated from schema descriptions, so the
 //! committed docs cannot drift from the schema (a test compares them).
+//!
+//! Every kind gets the same generated part: the provider (`docs/index.md`),
+//! resources (`docs/resources/`), data sources (`docs/data-sources/`), list
+//! resources (`docs/list-resources/`, the `config` block's arguments) and
+//! actions (`docs/actions/`). [`Server::doc_pages`](crate::Server::doc_pages)
+//! lists them; the provider's drift test walks that list with [`check_page`].
 
 use std::fmt::Write;
 
@@ -108,6 +114,44 @@ pub fn reference(schema: &Schema) -> String {
     out
 }
 
+/// One generated docs page: where it lives and its generated part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Relative to the repository root, e.g. `docs/resources/dws_snapshot.md`.
+    pub path: String,
+    /// What belongs between [`BEGIN`] and [`END`].
+    pub generated: String,
+}
+
+impl Page {
+    pub fn new(path: String, generated: String) -> Self {
+        Self { path, generated }
+    }
+}
+
+/// How a committed page compares with its generated part.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PageCheck {
+    /// Up to date.
+    Current,
+    /// The generated part differs; `updated` is the page with it replaced.
+    Drifted { found: String, updated: String },
+    /// The page has no markers.
+    NoMarkers,
+}
+
+/// Compares a committed page's text with the generated part it should hold.
+pub fn check_page(text: &str, generated: &str) -> PageCheck {
+    match generated_part(text) {
+        None => PageCheck::NoMarkers,
+        Some(found) if found == generated => PageCheck::Current,
+        Some(found) => PageCheck::Drifted {
+            found: found.to_owned(),
+            updated: text.replacen(found, generated, 1),
+        },
+    }
+}
+
 /// The generated part of a committed page, if it has the markers.
 pub fn generated_part(page: &str) -> Option<&str> {
     let start = page.find(BEGIN)?;
@@ -155,6 +199,22 @@ mod tests {
         assert!(doc.contains("- `id` (String, Read-only) The ID."));
         assert!(doc.contains("### Nested block `timeouts`"));
         assert!(doc.contains("Default: `30m`"));
+    }
+
+    #[test]
+    fn pages_are_checked_against_their_generated_part() {
+        let generated = reference(&schema());
+        let current = format!("# T\n\n{generated}\n");
+        assert_eq!(check_page(&current, &generated), PageCheck::Current);
+        assert_eq!(check_page("# T\n", &generated), PageCheck::NoMarkers);
+        let old = format!("# T\n\n{BEGIN}\nold\n{END}\n");
+        match check_page(&old, &generated) {
+            PageCheck::Drifted { found, updated } => {
+                assert_eq!(found, format!("{BEGIN}\nold\n{END}"));
+                assert_eq!(updated, current);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,52 +1,97 @@
-//! The `Resource` trait and the request/response pair of each operation.
+//! The `Resource` trait, the [`Ctx`] every operation gets, and the
+//! request/response pair of each operation.
 //!
-//! Each response starts pre-filled (create: the planned state; read: the
-//! current state; import: an all-null object), so a resource changes only
-//! what it must. Protocol rules — wholly known state after apply, an ID after
-//! create, identities — are checked by the server, not by resources.
+//! A resource declares its [`Model`] once; the framework decodes planned,
+//! prior and configured values into it and encodes state from it. Each
+//! response starts pre-filled (create and update: the planned model; read:
+//! the current one), so a resource changes only what it must. Protocol rules
+//! — wholly known state after apply, an ID after create, identities, the
+//! `timeouts` block, a panic becoming a diagnostic — are the server's, not
+//! the resource's.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use hwsnap_cty::Value;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::catch::catch;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::schema::{IdentitySchema, Schema};
+use crate::import::Import;
+use crate::model::{self, Model, ModelError};
+use crate::schema::Schema;
+use crate::timeouts::{self, Timeout};
 
 /// What every operation gets: the configured provider's data (e.g. the
-/// cloud client) and a token cancelled by StopProvider.
+/// cloud client), a token cancelled by StopProvider, and the operation's
+/// deadline.
 pub struct Ctx<'a, D> {
     pub data: &'a D,
     pub cancel: &'a CancellationToken,
+    /// When the operation must be over: now plus [`Ctx::timeout`] at the
+    /// start of the operation; `None` for operations without a declared
+    /// timeout.
+    pub deadline: Option<Instant>,
+    /// The operation's timeout and its name (`("create", 30m)`), from the
+    /// `timeouts` block or the declared default. Resources never read the
+    /// block themselves.
+    pub timeout: Option<(&'static str, Duration)>,
 }
 
-pub struct CreateRequest {
-    pub config: Value,
-    pub planned: Value,
+impl<'a, D> Ctx<'a, D> {
+    /// A context bounded by `timeout` from now (or unbounded).
+    pub fn new(
+        data: &'a D,
+        cancel: &'a CancellationToken,
+        timeout: Option<(&'static str, Duration)>,
+    ) -> Self {
+        Self {
+            data,
+            cancel,
+            deadline: timeout.map(|(_, d)| Instant::now() + d),
+            timeout,
+        }
+    }
 }
 
-pub struct CreateResponse {
-    /// Starts as the planned state. Set the ID as soon as the cloud returns
-    /// it: on error, whatever is here (unknowns nulled) is still saved, and
-    /// Terraform marks the resource tainted.
-    pub state: Value,
+pub struct CreateRequest<M> {
+    pub config: M,
+    pub planned: M,
+}
+
+pub struct CreateResponse<M> {
+    /// Starts as the planned model (computed attributes `None`). Set the ID
+    /// as soon as the cloud returns it: on error, whatever is here is still
+    /// saved, and Terraform marks the resource tainted.
+    pub state: M,
     pub diagnostics: Diagnostics,
 }
 
-pub struct ReadRequest {
-    pub state: Value,
+pub struct ReadRequest<M> {
+    pub state: M,
 }
 
-pub struct ReadResponse {
+pub struct ReadResponse<M> {
     /// Starts as the current state.
-    pub state: Value,
+    pub state: M,
     pub diagnostics: Diagnostics,
+    gone: bool,
 }
 
-impl ReadResponse {
+impl<M> ReadResponse<M> {
+    pub fn new(state: M) -> Self {
+        Self {
+            state,
+            diagnostics: Diagnostics::new(),
+            gone: false,
+        }
+    }
+
     /// The object is gone outside Terraform: drop it from state with a
     /// warning, so the next plan creates it again.
     pub fn gone(&mut self, what: &str) {
-        self.state = Value::Null;
+        self.gone = true;
         self.diagnostics.push(Diagnostic::warning(
             format!("{what} no longer exists"),
             format!(
@@ -55,22 +100,26 @@ impl ReadResponse {
             ),
         ));
     }
+
+    pub fn is_gone(&self) -> bool {
+        self.gone
+    }
 }
 
-pub struct UpdateRequest {
-    pub config: Value,
-    pub prior: Value,
-    pub planned: Value,
+pub struct UpdateRequest<M> {
+    pub config: M,
+    pub prior: M,
+    pub planned: M,
 }
 
-pub struct UpdateResponse {
-    /// Starts as the planned state.
-    pub state: Value,
+pub struct UpdateResponse<M> {
+    /// Starts as the planned model.
+    pub state: M,
     pub diagnostics: Diagnostics,
 }
 
-pub struct DeleteRequest {
-    pub prior: Value,
+pub struct DeleteRequest<M> {
+    pub prior: M,
 }
 
 #[derive(Default)]
@@ -78,54 +127,294 @@ pub struct DeleteResponse {
     pub diagnostics: Diagnostics,
 }
 
-pub struct ImportRequest {
-    /// The import ID (`terraform import ADDR ID` or an `import` block's `id`).
-    pub id: Option<String>,
-    /// The identity object of an `import` block's `identity` (Terraform 1.12+).
-    pub identity: Option<Value>,
-}
-
-pub struct ImportResponse {
-    /// Starts as an all-null object of the resource's type. Set what ReadResource
-    /// needs (usually the ID); Terraform reads the rest right after.
-    pub state: Value,
-    pub diagnostics: Diagnostics,
-}
-
 /// A managed resource type.
 #[async_trait]
-pub trait Resource<D: Send + Sync>: Send + Sync {
+pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// What configuration, plan and state hold, declared with
+    /// [`model!`](crate::model!). Attributes marked `.identity()` make the
+    /// identity schema.
+    type Model: Model;
+
     /// The resource type name, e.g. `dws_snapshot`.
-    fn type_name(&self) -> &'static str;
+    const TYPE_NAME: &'static str;
 
-    fn schema(&self) -> Schema;
+    /// The schema version.
+    const VERSION: i64 = 0;
 
-    /// The identity schema, for resources that support identity (Terraform
-    /// 1.12+). Each identity attribute names a state attribute: the framework
-    /// derives the identity of every state it returns from them.
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        None
-    }
+    /// The operations whose timeouts the user may set in a `timeouts`
+    /// block (`create`, `read`, `update`, `delete`). The framework adds the
+    /// block and puts each operation's deadline on its [`Ctx`].
+    const TIMEOUTS: &'static [Timeout] = &[];
 
-    /// Checks across attributes, beyond each attribute's validators.
+    /// Checks across attributes, beyond each attribute's validators. The
+    /// config may hold unknown values.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
-    async fn create(&self, ctx: &Ctx<'_, D>, req: CreateRequest, resp: &mut CreateResponse);
+    async fn create(
+        &self,
+        ctx: &Ctx<'_, D>,
+        req: CreateRequest<Self::Model>,
+        resp: &mut CreateResponse<Self::Model>,
+    );
 
-    async fn read(&self, ctx: &Ctx<'_, D>, req: ReadRequest, resp: &mut ReadResponse);
+    async fn read(
+        &self,
+        ctx: &Ctx<'_, D>,
+        req: ReadRequest<Self::Model>,
+        resp: &mut ReadResponse<Self::Model>,
+    );
 
     /// In-place update. Only attributes without `RequiresReplace` can change
     /// in place; the default accepts the planned state (right for attributes
     /// that live only in Terraform, such as `timeouts`).
-    async fn update(&self, _ctx: &Ctx<'_, D>, _req: UpdateRequest, _resp: &mut UpdateResponse) {}
+    async fn update(
+        &self,
+        _ctx: &Ctx<'_, D>,
+        _req: UpdateRequest<Self::Model>,
+        _resp: &mut UpdateResponse<Self::Model>,
+    ) {
+    }
 
-    async fn delete(&self, ctx: &Ctx<'_, D>, req: DeleteRequest, resp: &mut DeleteResponse);
+    async fn delete(
+        &self,
+        ctx: &Ctx<'_, D>,
+        req: DeleteRequest<Self::Model>,
+        resp: &mut DeleteResponse,
+    );
 
-    /// Import by ID or identity. The default says the type cannot be imported.
-    fn import(&self, _req: ImportRequest, resp: &mut ImportResponse) {
-        resp.diagnostics.error(
-            format!("{} cannot be imported", self.type_name()),
-            "This resource type does not support import.",
-        );
+    /// How an import ID or identity maps onto attributes
+    /// ([`import::passthrough`](crate::import::passthrough),
+    /// [`import::split`](crate::import::split)). `None`: the type cannot be
+    /// imported.
+    fn import(&self) -> Option<Import> {
+        None
+    }
+
+    /// For `GenerateResourceConfig`: clear optional+computed values that
+    /// equal what the provider would choose anyway, so the generated
+    /// configuration leaves them out. The framework already keeps only
+    /// arguments that are set.
+    fn generate_config(&self, _config: &mut Self::Model) {}
+}
+
+/// The schema of a resource type: its model's attributes and, when it
+/// declares timeouts, the `timeouts` block.
+pub fn schema<D: Send + Sync + 'static, R: Resource<D>>() -> Schema {
+    let mut block = model::block::<R::Model>();
+    if !R::TIMEOUTS.is_empty() {
+        block = block.block(timeouts::block(R::TIMEOUTS));
+    }
+    Schema::new(R::VERSION, block)
+}
+
+/// A resource operation's new state and what it said. A null state: gone.
+pub(crate) struct Outcome {
+    pub state: Value,
+    pub diagnostics: Diagnostics,
+}
+
+impl Outcome {
+    fn refused(state: Value, e: &ModelError, what: &str) -> Self {
+        Self {
+            state,
+            diagnostics: e.diagnostic(what).into(),
+        }
+    }
+}
+
+/// A resource type with its model erased: what the server calls.
+#[async_trait]
+pub(crate) trait AnyResource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn check(&self) -> Result<(), Vec<String>>;
+    fn timeouts(&self) -> &'static [Timeout];
+    fn import(&self) -> Option<Import>;
+    fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    async fn create(&self, ctx: &Ctx<'_, D>, config: &Value, planned: &Value) -> Outcome;
+    async fn read(&self, ctx: &Ctx<'_, D>, state: &Value) -> Outcome;
+    async fn update(
+        &self,
+        ctx: &Ctx<'_, D>,
+        config: &Value,
+        prior: &Value,
+        planned: &Value,
+    ) -> Outcome;
+    async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value) -> Diagnostics;
+    /// The state as a model after the resource's `generate_config` hook.
+    fn generate_config(&self, state: &Value) -> Result<Value, ModelError>;
+}
+
+/// The erasing wrapper of a typed resource.
+pub(crate) struct Typed<R>(pub R);
+
+impl<R> Typed<R> {
+    /// Encodes `m`, keeping the `timeouts` block of `from` (it lives only
+    /// in Terraform).
+    fn state<D, M: Model>(m: &M, from: &Value) -> Value
+    where
+        D: Send + Sync + 'static,
+        R: Resource<D>,
+    {
+        let mut v = m.to_value();
+        if !R::TIMEOUTS.is_empty() {
+            let t = from
+                .get_attr(timeouts::BLOCK)
+                .cloned()
+                .unwrap_or(Value::Null);
+            v.set_attr(timeouts::BLOCK, t);
+        }
+        v
+    }
+}
+
+fn decode_pair<M: Model>(
+    config: &Value,
+    planned: &Value,
+) -> Result<(M, M), (ModelError, &'static str)> {
+    let config = M::from_value(config).map_err(|e| (e, "resource configuration"))?;
+    let planned = M::from_value(planned).map_err(|e| (e, "planned state"))?;
+    Ok((config, planned))
+}
+
+#[async_trait]
+impl<D, R> AnyResource<D> for Typed<R>
+where
+    D: Send + Sync + 'static,
+    R: Resource<D>,
+{
+    fn type_name(&self) -> &'static str {
+        R::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::<D, R>()
+    }
+
+    fn check(&self) -> Result<(), Vec<String>> {
+        model::check::<R::Model>(R::TYPE_NAME)
+    }
+
+    fn timeouts(&self) -> &'static [Timeout] {
+        R::TIMEOUTS
+    }
+
+    fn import(&self) -> Option<Import> {
+        self.0.import()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        self.0.validate(config, diags);
+    }
+
+    async fn create(&self, ctx: &Ctx<'_, D>, config: &Value, planned: &Value) -> Outcome {
+        let (config_m, planned_m) = match decode_pair::<R::Model>(config, planned) {
+            Ok(x) => x,
+            Err((e, what)) => return Outcome::refused(Value::Null, &e, what),
+        };
+        let mut resp = CreateResponse {
+            state: planned_m.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let req = CreateRequest {
+            config: config_m,
+            planned: planned_m,
+        };
+        let op = format!("{} create", R::TYPE_NAME);
+        if let Err(d) = catch(&op, self.0.create(ctx, req, &mut resp)).await {
+            resp.diagnostics.push(d);
+        }
+        Outcome {
+            state: Self::state::<D, _>(&resp.state, planned),
+            diagnostics: resp.diagnostics,
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx<'_, D>, state: &Value) -> Outcome {
+        let current = match R::Model::from_value(state) {
+            Ok(m) => m,
+            Err(e) => return Outcome::refused(state.clone(), &e, "resource state"),
+        };
+        let mut resp = ReadResponse::new(current.clone());
+        let op = format!("{} read", R::TYPE_NAME);
+        if let Err(d) = catch(
+            &op,
+            self.0.read(ctx, ReadRequest { state: current }, &mut resp),
+        )
+        .await
+        {
+            resp.diagnostics.push(d);
+            return Outcome {
+                state: state.clone(),
+                diagnostics: resp.diagnostics,
+            };
+        }
+        Outcome {
+            state: if resp.gone {
+                Value::Null
+            } else {
+                Self::state::<D, _>(&resp.state, state)
+            },
+            diagnostics: resp.diagnostics,
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx<'_, D>,
+        config: &Value,
+        prior: &Value,
+        planned: &Value,
+    ) -> Outcome {
+        let decoded = decode_pair::<R::Model>(config, planned).and_then(|(c, p)| {
+            let prior_m = R::Model::from_value(prior).map_err(|e| (e, "prior state"))?;
+            Ok((c, prior_m, p))
+        });
+        let (config_m, prior_m, planned_m) = match decoded {
+            Ok(x) => x,
+            Err((e, what)) => return Outcome::refused(prior.clone(), &e, what),
+        };
+        let mut resp = UpdateResponse {
+            state: planned_m.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let req = UpdateRequest {
+            config: config_m,
+            prior: prior_m,
+            planned: planned_m,
+        };
+        let op = format!("{} update", R::TYPE_NAME);
+        if let Err(d) = catch(&op, self.0.update(ctx, req, &mut resp)).await {
+            resp.diagnostics.push(d);
+        }
+        Outcome {
+            state: Self::state::<D, _>(&resp.state, planned),
+            diagnostics: resp.diagnostics,
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value) -> Diagnostics {
+        let prior_m = match R::Model::from_value(prior) {
+            Ok(m) => m,
+            Err(e) => return e.diagnostic("prior state").into(),
+        };
+        let mut resp = DeleteResponse::default();
+        let op = format!("{} delete", R::TYPE_NAME);
+        if let Err(d) = catch(
+            &op,
+            self.0
+                .delete(ctx, DeleteRequest { prior: prior_m }, &mut resp),
+        )
+        .await
+        {
+            resp.diagnostics.push(d);
+        }
+        resp.diagnostics
+    }
+
+    fn generate_config(&self, state: &Value) -> Result<Value, ModelError> {
+        let mut m = R::Model::from_value(state)?;
+        self.0.generate_config(&mut m);
+        Ok(m.to_value())
     }
 }

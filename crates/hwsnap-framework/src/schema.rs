@@ -51,6 +51,8 @@ pub struct Attribute {
     pub ty: Type,
     pub mode: Mode,
     pub sensitive: bool,
+    /// Part of the resource identity: see [`Block::identity_schema`].
+    pub identity: bool,
     /// Markdown; the plain-text form is derived from it.
     pub description: String,
     pub validators: Vec<Box<dyn Validator>>,
@@ -64,6 +66,7 @@ impl Attribute {
             ty,
             mode,
             sensitive: false,
+            identity: false,
             description: description.into(),
             validators: Vec::new(),
             plan_modifiers: Vec::new(),
@@ -84,6 +87,11 @@ impl Attribute {
 
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self
+    }
+
+    pub fn identity(mut self) -> Self {
+        self.identity = true;
         self
     }
 
@@ -193,6 +201,26 @@ impl Block {
     pub fn plain_description(&self) -> String {
         plain_text(&self.description)
     }
+
+    /// The identity schema made of the attributes marked as identity, in
+    /// order (each required for import); `None` when there are none.
+    pub fn identity_schema(&self) -> Option<IdentitySchema> {
+        let attributes: Vec<IdentityAttribute> = self
+            .attributes
+            .iter()
+            .filter(|a| a.identity)
+            .map(|a| IdentityAttribute {
+                name: a.name,
+                ty: a.ty.clone(),
+                required_for_import: true,
+                description: a.description.clone(),
+            })
+            .collect();
+        (!attributes.is_empty()).then_some(IdentitySchema {
+            version: 0,
+            attributes,
+        })
+    }
 }
 
 /// A versioned schema: a provider's, or a resource's.
@@ -212,6 +240,7 @@ impl Schema {
 }
 
 /// One attribute of a resource identity.
+#[derive(Debug, Clone)]
 pub struct IdentityAttribute {
     pub name: &'static str,
     pub ty: Type,
@@ -220,12 +249,29 @@ pub struct IdentityAttribute {
 }
 
 /// The identity schema of a resource type (Terraform 1.12 and later).
+#[derive(Debug, Clone)]
 pub struct IdentitySchema {
     pub version: i64,
     pub attributes: Vec<IdentityAttribute>,
 }
 
 impl IdentitySchema {
+    /// The identity of a state: each identity attribute is the state
+    /// attribute of the same name. An object without all of them (unknown,
+    /// null or `""`) has no identity yet.
+    pub fn identity_of(&self, state: &Value) -> Option<Value> {
+        self.attributes
+            .iter()
+            .map(|a| {
+                let v = state
+                    .get_attr(a.name)
+                    .filter(|v| v.is_wholly_known() && !v.is_null() && v.as_str() != Some(""))?;
+                Some((a.name.to_owned(), v.clone()))
+            })
+            .collect::<Option<_>>()
+            .map(Value::Object)
+    }
+
     pub fn value_type(&self) -> Type {
         Type::object(
             self.attributes
@@ -284,6 +330,20 @@ mod tests {
         let null = b.null_object();
         assert!(null.get_attr("timeouts").unwrap().is_null());
         assert!(null.conforms_to(&ty));
+    }
+
+    #[test]
+    fn identity_schema_comes_from_marked_attributes() {
+        let b = Block::new("x")
+            .attribute(Attribute::string("cluster_id", Mode::Required, "The cluster.").identity())
+            .attribute(Attribute::string("name", Mode::Required, "n"))
+            .attribute(Attribute::string("id", Mode::Computed, "The ID.").identity());
+        let s = b.identity_schema().unwrap();
+        let names: Vec<_> = s.attributes.iter().map(|a| a.name).collect();
+        assert_eq!(names, ["cluster_id", "id"]);
+        assert!(s.attributes.iter().all(|a| a.required_for_import));
+        assert_eq!(s.attributes[1].description, "The ID.");
+        assert!(Block::new("y").identity_schema().is_none());
     }
 
     #[test]

@@ -44,10 +44,23 @@ pub fn block(timeouts: &[Timeout]) -> NestedBlock {
     }
 }
 
+/// The timeout of `operation` among `declared`, as configured in `value`'s
+/// `timeouts` block or else its default; `None` when it is not declared.
+/// The framework puts it, and the deadline it gives, on each operation's
+/// [`Ctx`](crate::Ctx): resources never read the block themselves.
+pub(crate) fn of(
+    value: &Value,
+    declared: &[Timeout],
+    operation: &str,
+) -> Option<(&'static str, Duration)> {
+    let t = declared.iter().find(|t| t.operation == operation)?;
+    Some((t.operation, get(value, *t)))
+}
+
 /// The timeout configured for `t.operation` in a resource value's
 /// `timeouts` block, or its default. Values were validated earlier; an
 /// unparsable one falls back to the default.
-pub fn get(resource: &Value, t: Timeout) -> Duration {
+pub(crate) fn get(resource: &Value, t: Timeout) -> Duration {
     resource
         .get_attr(BLOCK)
         .and_then(|b| b.get_attr(t.operation))
@@ -94,6 +107,20 @@ mod tests {
             Value::Object([("create".to_string(), Value::string("5s"))].into()),
         );
         assert_eq!(get(&v, CREATE), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn finds_declared_operations_only() {
+        let mut v = Value::Object(Default::default());
+        v.set_attr(
+            BLOCK,
+            Value::Object([("create".to_string(), Value::string("90s"))].into()),
+        );
+        assert_eq!(
+            of(&v, &[CREATE], "create"),
+            Some(("create", Duration::from_secs(90)))
+        );
+        assert_eq!(of(&v, &[CREATE], "delete"), None);
     }
 
     #[test]

@@ -1,11 +1,24 @@
 //! Waiting for the cloud: poll until done, with adaptive backoff, bounded by
-//! a timeout and cancelled by StopProvider. Written once for every resource.
+//! the operation's deadline and cancelled by StopProvider. Written once for
+//! every resource; what a status means ([`Progress`]) is said once per
+//! service by the provider.
 
 use std::future::Future;
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+/// What an object's status means to someone waiting for it to be ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Done: stop waiting.
+    Ready,
+    /// Still changing by itself: keep waiting.
+    Pending,
+    /// In a status it will not leave by itself: stop, with an error.
+    Failed,
+}
 
 /// What one poll found.
 #[derive(Debug)]
@@ -72,11 +85,12 @@ impl Backoff {
 }
 
 /// Calls `poll` after each backoff delay (the default's first is zero)
-/// until it is ready, fails, the timeout passes, or `cancel` fires. The last
-/// delay is shortened so the final poll happens right at the deadline.
+/// until it is ready, fails, the deadline passes, or `cancel` fires. The last
+/// delay is shortened so the final poll happens right at the deadline. No
+/// deadline waits as long as it takes.
 pub async fn until<T, E, F, Fut>(
     cancel: &CancellationToken,
-    timeout: Duration,
+    deadline: Option<Instant>,
     backoff: Backoff,
     mut poll: F,
 ) -> Result<T, WaitError<E>>
@@ -85,14 +99,14 @@ where
     Fut: Future<Output = Result<Poll<T>, E>>,
 {
     let start = Instant::now();
-    let deadline = start + timeout;
     let mut last = String::from("not checked yet");
     for n in 0u32.. {
         let now = Instant::now();
-        if now >= deadline {
+        if deadline.is_some_and(|d| now >= d) {
             break;
         }
-        let wake = (now + backoff.delay(n)).min(deadline);
+        let wake = now + backoff.delay(n);
+        let wake = deadline.map_or(wake, |d| wake.min(d));
         tokio::select! {
             _ = cancel.cancelled() => return Err(WaitError::Cancelled),
             _ = tokio::time::sleep_until(wake) => {}
@@ -138,7 +152,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let r: Result<(), WaitError<()>> = until(
             &CancellationToken::new(),
-            Duration::from_secs(60),
+            Some(Instant::now() + Duration::from_secs(60)),
             Backoff::default(),
             || async {
                 calls.fetch_add(1, Ordering::SeqCst);
@@ -161,7 +175,7 @@ mod tests {
         let start = Instant::now();
         let r: Result<u8, WaitError<()>> = until(
             &CancellationToken::new(),
-            Duration::from_secs(60),
+            Some(Instant::now() + Duration::from_secs(60)),
             Backoff::default(),
             || async { Ok(Poll::Ready(7)) },
         )
@@ -175,7 +189,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let r: Result<u32, WaitError<()>> = until(
             &CancellationToken::new(),
-            Duration::from_secs(60),
+            Some(Instant::now() + Duration::from_secs(60)),
             Backoff::default(),
             || async {
                 let n = calls.fetch_add(1, Ordering::SeqCst);
@@ -195,7 +209,7 @@ mod tests {
     async fn times_out_with_last_status() {
         let r: Result<(), WaitError<()>> = until(
             &CancellationToken::new(),
-            Duration::from_secs(5),
+            Some(Instant::now() + Duration::from_secs(5)),
             Backoff::default(),
             || async { Ok(Poll::Pending("CREATING".into())) },
         )
@@ -218,12 +232,9 @@ mod tests {
             c2.cancel();
         });
         let start = std::time::Instant::now();
-        let r: Result<(), WaitError<()>> = until(
-            &cancel,
-            Duration::from_secs(600),
-            Backoff::default(),
-            || async { Ok(Poll::Pending("x".into())) },
-        )
+        let r: Result<(), WaitError<()>> = until(&cancel, None, Backoff::default(), || async {
+            Ok(Poll::Pending("x".into()))
+        })
         .await;
         assert!(matches!(r, Err(WaitError::Cancelled)));
         assert!(start.elapsed() < Duration::from_millis(400));
@@ -233,7 +244,7 @@ mod tests {
     async fn failure_is_passed_through() {
         let r: Result<(), WaitError<&str>> = until(
             &CancellationToken::new(),
-            Duration::from_secs(5),
+            Some(Instant::now() + Duration::from_secs(5)),
             Backoff::default(),
             || async { Err("boom") },
         )

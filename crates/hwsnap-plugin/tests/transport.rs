@@ -28,9 +28,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-#[path = "support/mtls.rs"]
-mod mtls;
-use mtls::{
+use hwsnap_testkit::mtls::{
     ClientIdentity, channel, client_identity_with, client_tls_config, terraform_client_identity,
     tls_connect,
 };

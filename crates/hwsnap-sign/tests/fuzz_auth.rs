@@ -4,8 +4,7 @@
 //! the mutation left everything the signature covers intact. Budget per
 //! target: `HWSNAP_FUZZ_SECONDS` (1 s under `cargo test`).
 
-#[path = "../../../fuzz/mutator.rs"]
-mod mutator;
+use hwsnap_testkit::mutator;
 
 use hwsnap_sign::{Credentials, Request, parse_authorization, sign, verify};
 use time::macros::datetime;

@@ -41,6 +41,13 @@ pub fn encode_dynamic(
         .map_err(|e| codec_diagnostic(what, &e))
 }
 
+/// An identity object, encoded as Terraform carries it.
+pub fn identity_data(identity: &Value, ty: &Type) -> Result<pb::ResourceIdentityData, Diagnostic> {
+    encode_dynamic(identity, ty, "resource identity").map(|dv| pb::ResourceIdentityData {
+        identity_data: Some(dv),
+    })
+}
+
 fn codec_diagnostic(what: &str, e: &hwsnap_cty::Error) -> Diagnostic {
     let d = Diagnostic::error(
         format!("Invalid {what}"),

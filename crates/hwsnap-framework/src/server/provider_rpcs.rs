@@ -1,4 +1,5 @@
-//! Provider-level RPCs: metadata, schemas, provider configuration, stop.
+//! Provider-level RPCs: metadata, schemas of every kind, provider
+//! configuration, stop.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use hwsnap_plugin::proto::tfplugin6 as pb;
 use tokio_util::sync::CancellationToken;
 
 use super::{Server, convert};
+use crate::catch::catch;
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
 use crate::validate::validate_block;
@@ -16,21 +18,34 @@ fn capabilities() -> pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
         move_resource_state: false,
-        generate_resource_config: false,
+        generate_resource_config: true,
     }
+}
+
+/// The names of a map's keys, as metadata entries.
+fn names<'a, V: 'a, T>(
+    map: impl IntoIterator<Item = (&'a &'static str, V)>,
+    f: impl Fn(String) -> T,
+) -> Vec<T> {
+    map.into_iter().map(|(n, _)| f(n.to_string())).collect()
 }
 
 impl<P: Provider> Server<P> {
     pub(super) fn get_metadata_rpc(&self) -> pb::get_metadata::Response {
         pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
-            resources: self
-                .resources
-                .keys()
-                .map(|t| pb::get_metadata::ResourceMetadata {
-                    type_name: t.to_string(),
-                })
-                .collect(),
+            resources: names(&self.resources, |type_name| {
+                pb::get_metadata::ResourceMetadata { type_name }
+            }),
+            data_sources: names(&self.data_sources, |type_name| {
+                pb::get_metadata::DataSourceMetadata { type_name }
+            }),
+            list_resources: names(&self.lists, |type_name| {
+                pb::get_metadata::ListResourceMetadata { type_name }
+            }),
+            actions: names(&self.actions, |type_name| {
+                pb::get_metadata::ActionMetadata { type_name }
+            }),
             ..Default::default()
         }
     }
@@ -42,7 +57,25 @@ impl<P: Provider> Server<P> {
                 resource_schemas: self
                     .resources
                     .iter()
-                    .map(|(name, r)| (name.to_string(), convert::schema(&r.schema)))
+                    .map(|(name, r)| (name.to_string(), convert::schema(&r.entry.schema)))
+                    .collect(),
+                data_source_schemas: self
+                    .data_sources
+                    .iter()
+                    .map(|(name, e)| (name.to_string(), convert::schema(&e.schema)))
+                    .collect(),
+                list_resource_schemas: self
+                    .lists
+                    .iter()
+                    .map(|(name, e)| (name.to_string(), convert::schema(&e.entry.schema)))
+                    .collect(),
+                action_schemas: self
+                    .actions
+                    .iter()
+                    .map(|(name, e)| {
+                        let schema = Some(convert::schema(&e.schema));
+                        (name.to_string(), pb::ActionSchema { schema })
+                    })
                     .collect(),
                 server_capabilities: Some(capabilities()),
                 ..Default::default()
@@ -111,10 +144,19 @@ impl<P: Provider> Server<P> {
     ) -> pb::configure_provider::Response {
         let mut diags = Diagnostics::new();
         tracing::debug!(terraform_version = %r.terraform_version, "configuring provider");
-        if let Some(config) = self.checked_provider_config(r.config.as_ref(), &mut diags)
-            && let Some(data) = self.provider.configure(&config, &mut diags).await
-        {
-            *self.data.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(data));
+        if let Some(config) = self.checked_provider_config(r.config.as_ref(), &mut diags) {
+            let configured = catch(
+                "provider configure",
+                self.provider.configure(&config, &mut diags),
+            )
+            .await;
+            match configured {
+                Ok(Some(data)) => {
+                    *self.data.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(data));
+                }
+                Ok(None) => {}
+                Err(d) => diags.push(d),
+            }
         }
         pb::configure_provider::Response {
             diagnostics: convert::diagnostics(&diags),

@@ -1,20 +1,17 @@
-//! Resource RPCs: validate, upgrade, read, plan, apply, import. The protocol
-//! rules live here, once: state after apply is wholly known, a create that
-//! failed after the object was made still returns its ID, identities are
-//! derived from state, an object gone from the cloud is dropped from state.
+//! Resource RPCs: validate, upgrade, read, plan, apply, import, generate
+//! config. The protocol rules live here, once: state after apply is wholly
+//! known, a create that failed after the object was made still returns its
+//! ID, a create without an ID is an error, a failed delete keeps the prior
+//! state, identities are derived from state, an object gone from the cloud
+//! is dropped from state.
 
 use hwsnap_cty::{AttributePath, Type, Value};
 use hwsnap_plugin::proto::tfplugin6 as pb;
 
-use super::{Registered, Server, convert};
+use super::{ResourceEntry, Server, convert, ctx, validate_config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::plan::plan;
 use crate::provider::Provider;
-use crate::resource::{
-    CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse, ImportRequest,
-    ImportResponse, ReadRequest, ReadResponse, UpdateRequest, UpdateResponse,
-};
-use crate::validate::validate_block;
 
 /// Encodes a state value, or records why it could not be.
 fn encode_state(value: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
@@ -24,29 +21,14 @@ fn encode_state(value: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb:
 }
 
 /// The identity of a state, encoded, when the resource has identities.
-fn identity_of<D: Send + Sync>(
-    r: &Registered<D>,
+fn identity_of<D>(
+    r: &ResourceEntry<D>,
     state: &Value,
     diags: &mut Diagnostics,
 ) -> Option<pb::ResourceIdentityData> {
     let (schema, ty) = r.identity.as_ref()?;
-    // Each identity attribute is the state attribute of the same name; an
-    // object without all of them (unknown, null or "") has no identity yet.
-    let identity = schema
-        .attributes
-        .iter()
-        .map(|a| {
-            let v = state
-                .get_attr(a.name)
-                .filter(|v| v.is_wholly_known() && !v.is_null() && v.as_str() != Some(""))?;
-            Some((a.name.to_owned(), v.clone()))
-        })
-        .collect::<Option<_>>()
-        .map(Value::Object)?;
-    convert::encode_dynamic(&identity, ty, "resource identity")
-        .map(|dv| pb::ResourceIdentityData {
-            identity_data: Some(dv),
-        })
+    let identity = schema.identity_of(state)?;
+    convert::identity_data(&identity, ty)
         .map_err(|d| diags.push(d))
         .ok()
 }
@@ -108,7 +90,7 @@ fn has_id(state: &Value) -> bool {
 
 /// The three values of a plan or apply request, decoded with the resource's type.
 struct Change<'a, D> {
-    reg: &'a Registered<D>,
+    reg: &'a ResourceEntry<D>,
     prior: Value,
     after: Value,
     config: Value,
@@ -123,10 +105,11 @@ impl<P: Provider> Server<P> {
         config: Option<&pb::DynamicValue>,
     ) -> Result<Change<'_, P::Data>, Diagnostic> {
         let reg = self.resource(type_name)?;
+        let ty = &reg.entry.ty;
         Ok(Change {
-            prior: convert::decode_dynamic(prior, &reg.ty, "prior state")?,
-            after: convert::decode_dynamic(after, &reg.ty, "planned state")?,
-            config: convert::decode_dynamic(config, &reg.ty, "resource configuration")?,
+            prior: convert::decode_dynamic(prior, ty, "prior state")?,
+            after: convert::decode_dynamic(after, ty, "planned state")?,
+            config: convert::decode_dynamic(config, ty, "resource configuration")?,
             reg,
         })
     }
@@ -135,25 +118,20 @@ impl<P: Provider> Server<P> {
         &self,
         r: pb::validate_resource_config::Request,
     ) -> pb::validate_resource_config::Response {
-        let mut diags = Diagnostics::new();
-        let result = self.resource(&r.type_name).and_then(|reg| {
-            let config =
-                convert::decode_dynamic(r.config.as_ref(), &reg.ty, "resource configuration")?;
-            validate_block(
-                &reg.schema.block,
-                &config,
-                &AttributePath::root(),
-                &mut diags,
-            );
-            reg.resource.validate(&config, &mut diags);
-            Ok(())
-        });
-        if let Err(d) = result {
-            diags.push(d);
-        }
-        pb::validate_resource_config::Response {
-            diagnostics: convert::diagnostics(&diags),
-        }
+        let diagnostics = match self.resource(&r.type_name) {
+            Ok(reg) => {
+                let e = &reg.entry;
+                validate_config(
+                    &e.schema,
+                    &e.ty,
+                    r.config.as_ref(),
+                    "resource configuration",
+                    |c, d| e.op.validate(c, d),
+                )
+            }
+            Err(d) => vec![convert::diagnostic(&d)],
+        };
+        pb::validate_resource_config::Response { diagnostics }
     }
 
     pub(super) fn upgrade_resource_state_rpc(
@@ -161,13 +139,13 @@ impl<P: Provider> Server<P> {
         r: pb::upgrade_resource_state::Request,
     ) -> pb::upgrade_resource_state::Response {
         let upgraded = self.resource(&r.type_name).and_then(|reg| {
-            if r.version > reg.schema.version {
+            if r.version > reg.entry.schema.version {
                 return Err(Diagnostic::error(
                     "State written by a newer provider",
                     format!(
                         "The state of this {} has schema version {}, but this provider knows version {}. \
                          Upgrade the provider.",
-                        r.type_name, r.version, reg.schema.version
+                        r.type_name, r.version, reg.entry.schema.version
                     ),
                 ));
             }
@@ -178,13 +156,13 @@ impl<P: Provider> Server<P> {
                     "The state is in the flatmap format of Terraform 0.11, which this provider never wrote.",
                 ));
             }
-            let value = hwsnap_cty::json::decode_lenient(&raw.json, &reg.ty).map_err(|e| {
+            let value = hwsnap_cty::json::decode_lenient(&raw.json, &reg.entry.ty).map_err(|e| {
                 Diagnostic::error(
                     "Unreadable resource state",
                     format!("The stored state of this {} could not be read: {e}.", r.type_name),
                 )
             })?;
-            convert::encode_dynamic(&value, &reg.ty, "resource state")
+            convert::encode_dynamic(&value, &reg.entry.ty, "resource state")
         });
         match upgraded {
             Ok(dv) => pb::upgrade_resource_state::Response {
@@ -247,7 +225,7 @@ impl<P: Provider> Server<P> {
             ..Default::default()
         };
         let decoded = self.resource(&r.type_name).and_then(|reg| {
-            convert::decode_dynamic(r.current_state.as_ref(), &reg.ty, "resource state")
+            convert::decode_dynamic(r.current_state.as_ref(), &reg.entry.ty, "resource state")
                 .map(|s| (reg, s))
         });
         let (reg, state) = match decoded {
@@ -263,19 +241,10 @@ impl<P: Provider> Server<P> {
             match self.configured() {
                 Ok(data) => {
                     let cancel = self.cancel_token();
-                    let ctx = Ctx {
-                        data: &*data,
-                        cancel: &cancel,
-                    };
-                    let mut resp = ReadResponse {
-                        state: state.clone(),
-                        diagnostics: Diagnostics::new(),
-                    };
-                    reg.resource
-                        .read(&ctx, ReadRequest { state }, &mut resp)
-                        .await;
-                    diags.extend(resp.diagnostics);
-                    let mut s = resp.state;
+                    let ctx = ctx(&*data, &cancel, reg.entry.op.timeouts(), &state, "read");
+                    let outcome = reg.entry.op.read(&ctx, &state).await;
+                    diags.extend(outcome.diagnostics);
+                    let mut s = outcome.state;
                     require_known(&r.type_name, "refresh", &mut s, &mut diags);
                     s
                 }
@@ -286,7 +255,7 @@ impl<P: Provider> Server<P> {
             }
         };
         out.new_identity = identity_of(reg, &new_state, &mut diags);
-        out.new_state = encode_state(&new_state, &reg.ty, &mut diags);
+        out.new_state = encode_state(&new_state, &reg.entry.ty, &mut diags);
         out.diagnostics = convert::diagnostics(&diags);
         out
     }
@@ -315,19 +284,26 @@ impl<P: Provider> Server<P> {
         let reg = change.reg;
         if change.after.is_null() {
             // Destroy: nothing to plan but the null state.
-            out.planned_state = encode_state(&Value::Null, &reg.ty, &mut diags);
+            out.planned_state = encode_state(&Value::Null, &reg.entry.ty, &mut diags);
         } else {
-            let p = plan(&reg.schema, &change.prior, &change.after, &change.config);
+            let p = plan(
+                &reg.entry.schema,
+                &change.prior,
+                &change.after,
+                &change.config,
+            );
             if !change.prior.is_null() && p.requires_replace.is_empty() {
                 out.planned_identity = identity_of(reg, &change.prior, &mut diags);
             }
             out.requires_replace = p.requires_replace.iter().map(convert::path).collect();
-            out.planned_state = encode_state(&p.planned, &reg.ty, &mut diags);
+            out.planned_state = encode_state(&p.planned, &reg.entry.ty, &mut diags);
         }
         out.diagnostics = convert::diagnostics(&diags);
         out
     }
 
+    /// Apply: a null plan deletes, a null prior creates, anything else
+    /// updates in place.
     pub(super) async fn apply_resource_change_rpc(
         &self,
         r: pb::apply_resource_change::Request,
@@ -349,99 +325,105 @@ impl<P: Provider> Server<P> {
                 return out;
             }
         };
-        let Change {
-            reg,
-            prior,
-            after: planned,
-            config,
-        } = change;
-        let data = match self.configured() {
-            Ok(d) => d,
+        let reg = change.reg;
+        let new_state = match self.configured() {
+            // Nothing happened: hand back what was there.
             Err(d) => {
-                // Nothing happened: hand back what was there.
                 diags.push(d);
-                out.new_state = encode_state(&prior, &reg.ty, &mut diags);
-                out.diagnostics = convert::diagnostics(&diags);
-                return out;
+                change.prior
             }
-        };
-        let cancel = self.cancel_token();
-        let ctx = Ctx {
-            data: &*data,
-            cancel: &cancel,
-        };
-        let type_name = r.type_name.as_str();
-
-        let new_state = if planned.is_null() {
-            let mut resp = DeleteResponse::default();
-            reg.resource
-                .delete(
-                    &ctx,
-                    DeleteRequest {
-                        prior: prior.clone(),
-                    },
-                    &mut resp,
-                )
-                .await;
-            let failed = resp.diagnostics.has_errors();
-            diags.extend(resp.diagnostics);
-            // A failed delete keeps the object in state, so nothing is lost.
-            if failed { prior } else { Value::Null }
-        } else if prior.is_null() {
-            let mut resp = CreateResponse {
-                state: planned.clone(),
-                diagnostics: Diagnostics::new(),
-            };
-            reg.resource
-                .create(&ctx, CreateRequest { config, planned }, &mut resp)
-                .await;
-            let failed = resp.diagnostics.has_errors();
-            diags.extend(resp.diagnostics);
-            let mut state = resp.state;
-            if failed {
-                // Keep whatever was created (Terraform taints it); nothing if no ID came back.
-                null_unknowns(&mut state);
-                if has_id(&state) { state } else { Value::Null }
-            } else if !has_id(&state) && reg.schema.block.find_attribute("id").is_some() {
-                diags.error(
-                    format!("Provider returned no ID after creating {type_name}"),
-                    "The create call succeeded but no ID was recorded. This is a bug in the provider; please report it.",
-                );
-                Value::Null
-            } else {
-                require_known(type_name, "create", &mut state, &mut diags);
-                state
+            Ok(data) if change.after.is_null() => {
+                self.delete(reg, &data, change.prior, &mut diags).await
             }
-        } else {
-            let mut resp = UpdateResponse {
-                state: planned.clone(),
-                diagnostics: Diagnostics::new(),
-            };
-            reg.resource
-                .update(
-                    &ctx,
-                    UpdateRequest {
-                        config,
-                        prior: prior.clone(),
-                        planned,
-                    },
-                    &mut resp,
-                )
-                .await;
-            let failed = resp.diagnostics.has_errors();
-            diags.extend(resp.diagnostics);
-            if failed {
-                prior
-            } else {
-                let mut state = resp.state;
-                require_known(type_name, "update", &mut state, &mut diags);
-                state
+            Ok(data) if change.prior.is_null() => {
+                self.create(reg, &data, &change.config, &change.after, &mut diags)
+                    .await
             }
+            Ok(data) => self.update(reg, &data, change, &mut diags).await,
         };
         out.new_identity = identity_of(reg, &new_state, &mut diags);
-        out.new_state = encode_state(&new_state, &reg.ty, &mut diags);
+        out.new_state = encode_state(&new_state, &reg.entry.ty, &mut diags);
         out.diagnostics = convert::diagnostics(&diags);
         out
+    }
+
+    /// Create: whatever was made is kept (Terraform taints it on error),
+    /// nothing if no ID came back; success without an ID is a provider bug.
+    async fn create(
+        &self,
+        reg: &ResourceEntry<P::Data>,
+        data: &P::Data,
+        config: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let type_name = reg.entry.op.type_name();
+        let cancel = self.cancel_token();
+        let ctx = ctx(data, &cancel, reg.entry.op.timeouts(), planned, "create");
+        let outcome = reg.entry.op.create(&ctx, config, planned).await;
+        let failed = outcome.diagnostics.has_errors();
+        diags.extend(outcome.diagnostics);
+        let mut state = outcome.state;
+        if failed {
+            null_unknowns(&mut state);
+            if has_id(&state) { state } else { Value::Null }
+        } else if !has_id(&state) && reg.entry.schema.block.find_attribute("id").is_some() {
+            diags.error(
+                format!("Provider returned no ID after creating {type_name}"),
+                "The create call succeeded but no ID was recorded. This is a bug in the provider; please report it.",
+            );
+            Value::Null
+        } else {
+            require_known(type_name, "create", &mut state, diags);
+            state
+        }
+    }
+
+    /// Update in place: a failed update keeps the prior state.
+    async fn update(
+        &self,
+        reg: &ResourceEntry<P::Data>,
+        data: &P::Data,
+        change: Change<'_, P::Data>,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let cancel = self.cancel_token();
+        let ctx = ctx(
+            data,
+            &cancel,
+            reg.entry.op.timeouts(),
+            &change.after,
+            "update",
+        );
+        let outcome = reg
+            .entry
+            .op
+            .update(&ctx, &change.config, &change.prior, &change.after)
+            .await;
+        let failed = outcome.diagnostics.has_errors();
+        diags.extend(outcome.diagnostics);
+        if failed {
+            return change.prior;
+        }
+        let mut state = outcome.state;
+        require_known(reg.entry.op.type_name(), "update", &mut state, diags);
+        state
+    }
+
+    /// Delete: a failed delete keeps the object in state, so nothing is lost.
+    async fn delete(
+        &self,
+        reg: &ResourceEntry<P::Data>,
+        data: &P::Data,
+        prior: Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let cancel = self.cancel_token();
+        let ctx = ctx(data, &cancel, reg.entry.op.timeouts(), &prior, "delete");
+        let result = reg.entry.op.delete(&ctx, &prior).await;
+        let failed = result.has_errors();
+        diags.extend(result);
+        if failed { prior } else { Value::Null }
     }
 
     pub(super) fn import_resource_state_rpc(
@@ -450,49 +432,79 @@ impl<P: Provider> Server<P> {
     ) -> pb::import_resource_state::Response {
         let mut diags = Diagnostics::new();
         let mut out = pb::import_resource_state::Response::default();
-        let reg = match self.resource(&r.type_name) {
-            Ok(reg) => reg,
-            Err(d) => {
-                out.diagnostics = vec![convert::diagnostic(&d)];
-                return out;
-            }
-        };
-        let identity = match (&r.identity, &reg.identity) {
-            (Some(data), Some((_, ty))) => {
-                match convert::decode_dynamic(data.identity_data.as_ref(), ty, "import identity") {
-                    Ok(v) if !v.is_null() => Some(v),
-                    Ok(_) => None,
-                    Err(d) => {
-                        out.diagnostics = vec![convert::diagnostic(&d)];
-                        return out;
-                    }
+        let result = self.resource(&r.type_name).and_then(|reg| {
+            let identity = match (&r.identity, &reg.identity) {
+                (Some(data), Some((_, ty))) => {
+                    convert::decode_dynamic(data.identity_data.as_ref(), ty, "import identity")?
+                }
+                _ => Value::Null,
+            };
+            let import = reg.import.as_ref().ok_or_else(|| {
+                Diagnostic::error(
+                    format!("{} cannot be imported", r.type_name),
+                    "This resource type does not support import.",
+                )
+            })?;
+            let mut state = reg.entry.schema.block.null_object();
+            let id = Some(r.id.as_str()).filter(|id| !id.is_empty());
+            let identity = Some(&identity).filter(|v| !v.is_null());
+            import.apply(&r.type_name, id, identity, &mut state)?;
+            Ok((reg, state))
+        });
+        match result {
+            Ok((reg, state)) => {
+                let identity = identity_of(reg, &state, &mut diags);
+                if let Some(state) = encode_state(&state, &reg.entry.ty, &mut diags) {
+                    out.imported_resources
+                        .push(pb::import_resource_state::ImportedResource {
+                            type_name: r.type_name.clone(),
+                            state: Some(state),
+                            private: Vec::new(),
+                            identity,
+                        });
                 }
             }
-            _ => None,
-        };
-        let id = (!r.id.is_empty()).then(|| r.id.clone());
-        let mut resp = ImportResponse {
-            state: reg.schema.block.null_object(),
-            diagnostics: Diagnostics::new(),
-        };
-        reg.resource
-            .import(ImportRequest { id, identity }, &mut resp);
-        let failed = resp.diagnostics.has_errors();
-        diags.extend(resp.diagnostics);
-        if !failed {
-            let identity = identity_of(reg, &resp.state, &mut diags);
-            if let Some(state) = encode_state(&resp.state, &reg.ty, &mut diags) {
-                out.imported_resources
-                    .push(pb::import_resource_state::ImportedResource {
-                        type_name: r.type_name.clone(),
-                        state: Some(state),
-                        private: Vec::new(),
-                        identity,
-                    });
-            }
+            Err(d) => diags.push(d),
         }
         out.diagnostics = convert::diagnostics(&diags);
         out
+    }
+
+    /// The configuration a person would write for a state: arguments only
+    /// (required and optional, set), no computed-only attributes, no
+    /// `timeouts`, after the resource's hook has cleared its defaults.
+    pub(super) fn generate_resource_config_rpc(
+        &self,
+        r: pb::generate_resource_config::Request,
+    ) -> pb::generate_resource_config::Response {
+        let result = self.resource(&r.type_name).and_then(|reg| {
+            let ty = &reg.entry.ty;
+            let state = convert::decode_dynamic(r.state.as_ref(), ty, "resource state")?;
+            let model = reg
+                .entry
+                .op
+                .generate_config(&state)
+                .map_err(|e| e.diagnostic("resource state"))?;
+            let mut config = reg.entry.schema.block.null_object();
+            for a in &reg.entry.schema.block.attributes {
+                let arg = a.mode.is_required() || a.mode.is_optional();
+                match model.get_attr(a.name) {
+                    Some(v) if arg && !v.is_null() => config.set_attr(a.name, v.clone()),
+                    _ => {}
+                }
+            }
+            convert::encode_dynamic(&config, ty, "generated configuration")
+        });
+        match result {
+            Ok(config) => pb::generate_resource_config::Response {
+                config: Some(config),
+                diagnostics: Vec::new(),
+            },
+            Err(d) => pb::generate_resource_config::Response {
+                config: None,
+                diagnostics: vec![convert::diagnostic(&d)],
+            },
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! RPCs for features this framework does not offer (data sources, ephemeral
-//! resources, functions, list resources, state stores, actions, moves,
-//! config generation). Each answers with an error diagnostic that names the
-//! feature, never a gRPC status: Terraform calls them only when configuration
-//! uses the feature, and the user should read why it does not work.
+//! RPCs for features this framework does not offer (ephemeral resources,
+//! functions, state stores, moves), and the answer for a kind a provider
+//! registers no type of ([`not_supported`]). Each answers with an error
+//! diagnostic that names the feature, never a gRPC status: Terraform calls
+//! them only when configuration uses the feature, and the user should read
+//! why it does not work.
 
 use std::pin::Pin;
 
@@ -13,7 +14,7 @@ use tonic::Status;
 use super::convert;
 use crate::diag::Diagnostic;
 
-fn not_supported(feature: &str, name: &str) -> Vec<pb::Diagnostic> {
+pub(super) fn not_supported(feature: &str, name: &str) -> Vec<pb::Diagnostic> {
     let what = if name.is_empty() {
         feature.to_string()
     } else {
@@ -21,23 +22,8 @@ fn not_supported(feature: &str, name: &str) -> Vec<pb::Diagnostic> {
     };
     vec![convert::diagnostic(&Diagnostic::error(
         format!("Unsupported: {what}"),
-        format!("This provider has no {feature}s; it manages resources only."),
+        format!("This provider has no {feature}s."),
     ))]
-}
-
-pub fn validate_data_resource_config(
-    r: pb::validate_data_resource_config::Request,
-) -> pb::validate_data_resource_config::Response {
-    pb::validate_data_resource_config::Response {
-        diagnostics: not_supported("data source", &r.type_name),
-    }
-}
-
-pub fn read_data_source(r: pb::read_data_source::Request) -> pb::read_data_source::Response {
-    pb::read_data_source::Response {
-        diagnostics: not_supported("data source", &r.type_name),
-        ..Default::default()
-    }
 }
 
 pub fn move_resource_state(
@@ -45,15 +31,6 @@ pub fn move_resource_state(
 ) -> pb::move_resource_state::Response {
     pb::move_resource_state::Response {
         diagnostics: not_supported("resource move target", &r.target_type_name),
-        ..Default::default()
-    }
-}
-
-pub fn generate_resource_config(
-    r: pb::generate_resource_config::Request,
-) -> pb::generate_resource_config::Response {
-    pb::generate_resource_config::Response {
-        diagnostics: not_supported("configuration generator", &r.type_name),
         ..Default::default()
     }
 }
@@ -89,24 +66,6 @@ pub fn close_ephemeral_resource(
 ) -> pb::close_ephemeral_resource::Response {
     pb::close_ephemeral_resource::Response {
         diagnostics: not_supported("ephemeral resource", &r.type_name),
-    }
-}
-
-pub fn list_resource(
-    r: pb::list_resource::Request,
-) -> Pin<Box<dyn Stream<Item = Result<pb::list_resource::Event, Status>> + Send>> {
-    let event = pb::list_resource::Event {
-        diagnostic: not_supported("list resource", &r.type_name),
-        ..Default::default()
-    };
-    Box::pin(futures::stream::iter([Ok(event)]))
-}
-
-pub fn validate_list_resource_config(
-    r: pb::validate_list_resource_config::Request,
-) -> pb::validate_list_resource_config::Response {
-    pb::validate_list_resource_config::Response {
-        diagnostics: not_supported("list resource", &r.type_name),
     }
 }
 
@@ -182,49 +141,16 @@ pub fn delete_state(r: pb::delete_state::Request) -> pb::delete_state::Response 
     }
 }
 
-pub fn plan_action(r: pb::plan_action::Request) -> pb::plan_action::Response {
-    pb::plan_action::Response {
-        diagnostics: not_supported("action", &r.action_type),
-        ..Default::default()
-    }
-}
-
-pub fn invoke_action(
-    r: pb::invoke_action::Request,
-) -> Pin<Box<dyn Stream<Item = Result<pb::invoke_action::Event, Status>> + Send>> {
-    use pb::invoke_action::event;
-    let event = pb::invoke_action::Event {
-        r#type: Some(event::Type::Completed(event::Completed {
-            diagnostics: not_supported("action", &r.action_type),
-        })),
-    };
-    Box::pin(futures::stream::iter([Ok(event)]))
-}
-
-pub fn validate_action_config(
-    r: pb::validate_action_config::Request,
-) -> pb::validate_action_config::Response {
-    pb::validate_action_config::Response {
-        diagnostics: not_supported("action", &r.type_name),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_the_feature() {
-        let r = read_data_source(pb::read_data_source::Request {
-            type_name: "dws_cluster".into(),
-            ..Default::default()
-        });
-        assert_eq!(r.diagnostics.len(), 1);
-        assert!(
-            r.diagnostics[0]
-                .summary
-                .contains("data source \"dws_cluster\"")
-        );
+        let d = not_supported("data source", "dws_cluster");
+        assert_eq!(d.len(), 1);
+        assert!(d[0].summary.contains("data source \"dws_cluster\""));
+        assert!(d[0].detail.contains("no data sources"));
         let f = call_function(pb::call_function::Request::default());
         assert!(f.error.unwrap().text.contains("no functions"));
     }

@@ -11,10 +11,9 @@
 //! panicking input is reported with its bytes (escaped) and seed; every
 //! finding becomes a regression test next to the target.
 //!
-//! Included with `#[path]` by `crates/*/tests/fuzz_*.rs` and
-//! `tests/acceptance/bad_input.rs`; `scripts/fuzz` runs them with a longer
-//! budget (`HWSNAP_FUZZ_SECONDS`, default 1 s per target under `cargo test`).
-#![allow(dead_code)] // each includer uses a different part
+//! Used by `crates/*/tests/fuzz_*.rs` and `tests/acceptance/bad_input.rs`;
+//! `scripts/fuzz` runs them with a longer budget (`HWSNAP_FUZZ_SECONDS`,
+//! default 1 s per target under `cargo test`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -53,7 +52,7 @@ impl Rng {
         self.0
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -64,7 +63,7 @@ impl Rng {
 
     /// Uniform-ish in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 }
 
@@ -87,7 +86,7 @@ pub fn mutate(rng: &mut Rng, input: &[u8], others: &[Vec<u8>], dict: &[&[u8]]) -
                 let i = rng.below(out.len());
                 out[i] = INTERESTING[rng.below(INTERESTING.len())];
             }
-            2 => out.insert(at, rng.next() as u8),
+            2 => out.insert(at, rng.next_u64() as u8),
             3 if !out.is_empty() => {
                 let len = 1 + rng.below(out.len().min(16));
                 let start = rng.below(out.len() - len + 1);
@@ -114,7 +113,7 @@ pub fn mutate(rng: &mut Rng, input: &[u8], others: &[Vec<u8>], dict: &[&[u8]]) -
             _ => {
                 let n = rng.below(8);
                 for _ in 0..n {
-                    out.insert(at.min(out.len()), rng.next() as u8);
+                    out.insert(at.min(out.len()), rng.next_u64() as u8);
                 }
             }
         }

@@ -3,8 +3,8 @@
 //! config that trusts the provider's handshake certificate, and a gRPC
 //! channel over the provider's unix socket.
 //!
-//! Included with `#[path]` by `crates/hwsnap-plugin/tests/transport.rs` and
-//! `benches/micro.rs`, so both speak to the provider the same way.
+//! Used by `crates/hwsnap-plugin/tests/transport.rs`, the acceptance tests
+//! and the benches, so all of them speak to the provider the same way.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
