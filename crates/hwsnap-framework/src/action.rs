@@ -8,6 +8,8 @@
 //! panic into one, and ends the invoke promptly when Terraform asks the
 //! provider to stop.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use hwsnap_cty::Value;
 use tokio::sync::mpsc;
@@ -68,6 +70,15 @@ pub trait Action<D: Send + Sync + 'static>: Send + Sync + 'static {
     /// `&[Timeout { operation: "invoke", … }]` to add a `timeouts` block
     /// bounding the invoke ([`Ctx::deadline`]).
     const TIMEOUTS: &'static [Timeout] = &[];
+
+    /// The invoke's timeout when the action takes it from an attribute of
+    /// its own configuration (such as `timeout = "30m"`) instead of a
+    /// `timeouts` block; `Some` replaces what [`Action::TIMEOUTS`] gives.
+    /// The framework puts it, named `"invoke"`, and the deadline it sets on
+    /// the invoke's [`Ctx`].
+    fn timeout(&self, _config: &Self::Config) -> Option<Duration> {
+        None
+    }
 
     /// Checks across attributes; the config may hold unknown values.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
@@ -169,6 +180,14 @@ where
         let config = match A::Config::from_value(config) {
             Ok(c) => c,
             Err(e) => return e.diagnostic("action configuration").into(),
+        };
+        let bounded;
+        let ctx = match self.0.timeout(&config) {
+            Some(limit) => {
+                bounded = Ctx::new(ctx.data, ctx.cancel, Some(("invoke", limit)));
+                &bounded
+            }
+            None => ctx,
         };
         let mut resp = InvokeResponse::default();
         let op = format!("{} invoke", A::TYPE_NAME);
