@@ -49,8 +49,17 @@ impl ProgressSink {
         Self { tx }
     }
 
+    /// A sink and the receiving end of what is sent to it, holding up to
+    /// `buffer` messages: for testing the parts of an action that report
+    /// progress, without a server.
+    pub fn channel(buffer: usize) -> (Self, mpsc::Receiver<String>) {
+        let (tx, rx) = mpsc::channel(buffer.max(1));
+        (Self { tx }, rx)
+    }
+
     /// Shows `message` to the user now. Never fails: once Terraform stopped
-    /// listening, messages are dropped.
+    /// listening, or asked the provider to stop, messages are dropped (put
+    /// what the user must know after an interrupt in the diagnostics).
     pub async fn send(&self, message: impl Into<String>) {
         let _ = self.tx.send(message.into()).await;
     }
@@ -198,5 +207,19 @@ where
             resp.diagnostics.push(d);
         }
         resp.diagnostics
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sink_channel_receives_what_is_sent() {
+        let (sink, mut rx) = ProgressSink::channel(2);
+        sink.send("one").await;
+        drop(sink);
+        assert_eq!(rx.recv().await.as_deref(), Some("one"));
+        assert_eq!(rx.recv().await, None);
     }
 }

@@ -268,6 +268,7 @@ impl Action<()> for ClosureAction {
             "panic" => panic!("action exploded"),
             "wait" => {
                 ctx.cancel.cancelled().await;
+                progress.send("stopped, after the fact").await;
                 resp.diagnostics.error("cancelled", "stopped as asked");
             }
             "hang" => tokio::time::sleep(Duration::from_secs(3600)).await,
@@ -1026,6 +1027,9 @@ async fn stop_provider_ends_an_invoke_promptly() {
         let took = start.elapsed();
         assert_eq!(events[0], "progress: started");
         assert!(events[1].contains(want), "{then}: {events:?}");
+        // Nothing but the completed event after StopProvider: an
+        // interrupted Terraform crashes on a second event.
+        assert_eq!(events.len(), 2, "{then}: {events:?}");
         assert!(
             took < Duration::from_millis(200)
                 + super::action_rpcs::GRACE
