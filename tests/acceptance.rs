@@ -19,4 +19,5 @@ mod acceptance {
     mod security;
     mod smoke;
     mod stop_provider;
+    mod timeouts;
 }

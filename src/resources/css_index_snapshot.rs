@@ -106,6 +106,13 @@ impl Resource<Client> for CssIndexSnapshot {
             .css()
             .find_snapshot(&cluster_id, &id, &scope(ctx))
             .await;
+        // Right after an import nothing but the IDs is known yet.
+        if req.state.name.is_empty()
+            && let Err(e) = &result
+            && e.is_cluster_not_found()
+        {
+            return resp.diagnostics.push(missing_cluster(&cluster_id, e));
+        }
         if let Some(s) = found(resp, &format!("{KIND} {id}"), result) {
             resp.state = Model::from_cloud(&s, &cluster_id, req.state.indices);
         }
@@ -137,6 +144,21 @@ impl Resource<Client> for CssIndexSnapshot {
             config.indices = None;
         }
     }
+}
+
+/// An import naming a cluster the cloud does not know: an error of its own,
+/// not "gone" (which Terraform reports as "Cannot import non-existent remote
+/// object").
+fn missing_cluster(cluster_id: &str, err: &hwsnap_cloud::Error) -> Diagnostic {
+    Diagnostic::error(
+        format!("CSS cluster {cluster_id} was not found"),
+        format!(
+            "The import names CSS cluster {cluster_id}, which the cloud does not know ({err}). \
+             Check the cluster ID (the part before the /) and that region and project_id are where \
+             the cluster is."
+        ),
+    )
+    .at(hwsnap_framework::cty::AttributePath::attr("cluster_id"))
 }
 
 impl Model {
