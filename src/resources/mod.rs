@@ -37,12 +37,12 @@ use hwsnap_cloud::{
     Client, ClusterGuard, Created, CssSnapshot, CssStatus, DwsSnapshot as DwsCloudSnapshot,
     DwsStatus, Error as CloudError, LastSeen, Scope,
 };
-use tokio::time::Instant;
 use hwsnap_framework::cty::AttributePath;
 use hwsnap_framework::timeouts::{Timeout, format_duration};
 use hwsnap_framework::validators::Pattern;
 use hwsnap_framework::wait::{self, Backoff, Poll, Progress, WaitError};
 use hwsnap_framework::{Diagnostic, Diagnostics, ReadResponse};
+use tokio::time::Instant;
 
 /// What every operation of this provider gets (see [`hwsnap_framework::Ctx`]).
 pub type Ctx<'a> = hwsnap_framework::Ctx<'a, Client>;
@@ -549,7 +549,11 @@ mod tests {
         );
         assert!(d.detail.contains("adopts it"), "{}", d.detail);
         let d = create_diagnostic(&ctx, "DWS snapshot \"nightly\"", &hung(false));
-        assert!(d.detail.contains("The cloud did not create it."), "{}", d.detail);
+        assert!(
+            d.detail.contains("The cloud did not create it."),
+            "{}",
+            d.detail
+        );
         let d = create_diagnostic(&ctx, "DWS snapshot \"nightly\"", &CloudError::Cancelled);
         assert_eq!(d.summary, "Stopped creating DWS snapshot \"nightly\"");
         assert!(d.detail.contains("adopts it"), "{}", d.detail);
@@ -588,7 +592,10 @@ mod tests {
             "{}",
             d.detail
         );
-        assert!(d.detail.contains("kept in state as tainted") || d.detail.contains("keeps it in state as tainted"));
+        assert!(
+            d.detail.contains("kept in state as tainted")
+                || d.detail.contains("keeps it in state as tainted")
+        );
     }
 
     #[test]

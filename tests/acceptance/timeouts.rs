@@ -107,9 +107,11 @@ fn hung(emu: &Emulator) -> Vec<Value> {
 /// Whether both services logged an answered (2xx) request of `operation`.
 fn answered(emu: &Emulator, dws: &str, css: &str) -> bool {
     let ok = |op: &str| {
-        emu.requests_for(op, None)
-            .iter()
-            .any(|r| r["status"].as_u64().is_some_and(|s| (200..300).contains(&s)))
+        emu.requests_for(op, None).iter().any(|r| {
+            r["status"]
+                .as_u64()
+                .is_some_and(|s| (200..300).contains(&s))
+        })
     };
     ok(dws) && ok(css)
 }
@@ -131,7 +133,11 @@ fn heal(emu: &Emulator) {
     emu.settings(json!({ "create_seconds": 0 }));
     for (id, (_, status)) in in_cloud(&emu.state()) {
         if status == "CREATING" || status == "BUILDING" {
-            let done = if status == "CREATING" { "AVAILABLE" } else { "COMPLETED" };
+            let done = if status == "CREATING" {
+                "AVAILABLE"
+            } else {
+                "COMPLETED"
+            };
             emu.control(
                 "POST",
                 &format!("snapshots/{id}/status"),
@@ -163,7 +169,11 @@ fn run_case(cli: &TerraformCli, hang: Hang, end: End) -> Figures {
         install(&emu, hang, "hang_after");
     }
     let started = Instant::now();
-    let args: &[&str] = if hang == Hang::Delete { &DESTROY } else { &APPLY };
+    let args: &[&str] = if hang == Hang::Delete {
+        &DESTROY
+    } else {
+        &APPLY
+    };
     let mut command = Spawned(wd.spawn(args));
     let label = format!("{} {hang:?}/{end:?}", cli.label());
     match hang {
@@ -201,7 +211,12 @@ fn run_case(cli: &TerraformCli, hang: Hang, end: End) -> Figures {
         after_hang <= bound,
         "{label}: ended {after_hang:?} after the hang began (bound {bound:?}):\n{out}"
     );
-    for gone in ["within 0s", "not checked yet", "panicked", "Plugin did not respond"] {
+    for gone in [
+        "within 0s",
+        "not checked yet",
+        "panicked",
+        "Plugin did not respond",
+    ] {
         assert!(!out.contains(gone), "{label}: {gone:?} in:\n{out}");
     }
     expect_messages(&label, hang, end, &out);
