@@ -47,8 +47,8 @@ snapshot_model! {
             .validate(Length::between(1, 1024))
             .validate(Pattern::new(
                 r#"^[^A-Z\s"\\<|>/?,]+(,[^A-Z\s"\\<|>/?,]+)*$"#,
-                "be a comma-separated list of index names or patterns: lowercase, no spaces, no empty \
-                 entries, none of \" \\ < | > / ?",
+                "be a comma-separated list of lowercase index names or patterns, with no spaces and no \
+                 empty entries; dots, - and * are allowed, the characters \" \\ < | > / ? are not",
             ))
             .plan(RequiresReplace),
         /// The snapshot ID.
@@ -240,6 +240,31 @@ pub(super) mod tests {
         assert_eq!(
             state.get_attr("indices"),
             Some(&Value::string("index-a,index-b"))
+        );
+    }
+
+    #[test]
+    fn the_indices_rule_says_dots_are_allowed_and_means_it() {
+        let schema = hwsnap_framework::resource::schema::<Client, CssIndexSnapshot>();
+        let indices = schema.block.find_attribute("indices").expect("indices");
+        let check = |v: &str| {
+            indices
+                .validators
+                .iter()
+                .all(|r| r.validate(&Value::string(v)).is_ok())
+        };
+        for good in ["logs.2026.*", "a.b,c-d,e*", ".hidden"] {
+            assert!(check(good), "{good}");
+        }
+        for bad in ["a/b", "a?", "a b", "A"] {
+            assert!(!check(bad), "{bad}");
+        }
+        let rule: Vec<String> = indices.validators.iter().map(|r| r.description()).collect();
+        let rule = rule.join(" ");
+        assert!(rule.contains("dots, - and * are allowed"), "{rule}");
+        assert!(
+            rule.ends_with("are not"),
+            "no full stop right after a forbidden ?: {rule}"
         );
     }
 
