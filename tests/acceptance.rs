@@ -13,6 +13,7 @@ mod acceptance {
     mod docs;
     mod examples;
     mod faults;
+    mod hostile;
     mod interrupts;
     mod lifecycle;
     mod new_user;
