@@ -12,16 +12,12 @@
 //! peak, and each hostile answer here is followed by more work (a name
 //! lookup, a second create, a wait), so the process outlives its peak.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD_NO_PAD;
 use hwsnap_plugin::proto::tfplugin6 as tf;
 use hwsnap_plugin::proto::tfplugin6::provider_client::ProviderClient;
 use rustls::pki_types::CertificateDer;
@@ -29,22 +25,15 @@ use serde_json::json;
 
 use super::faults::{assert_converged, in_cloud, in_state};
 use super::interrupts::{Spawned, providers_of, wait_until};
+use super::stop_provider::ProviderProcess;
 use crate::support::hcl::{self, CSS, DWS, snapshots_config};
-use crate::support::{Emulator, EmulatorOptions, Run, Workdir, for_each_cli, terraform_clis};
+use crate::support::{Emulator, EmulatorOptions, Workdir, flat, for_each_cli, terraform_clis};
 
 const APPLY: [&str; 4] = ["apply", "-auto-approve", "-input=false", "-no-color"];
 const TOKEN: &str = "tok3n-FOR-THE-THIEF-9c2e";
 const MIB: u64 = 1 << 20;
 /// The most a provider process may hold, whatever the endpoint sends.
 const RSS_LIMIT_KIB: u64 = 64 * 1024;
-
-/// Output with whitespace runs as one space (Terraform wraps details).
-fn flat(run: &Run) -> String {
-    run.output()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 fn assert_no_crash(out: &str) {
     for sign in ["panicked", "Plugin did not respond", "plugin exited"] {
@@ -118,18 +107,16 @@ fn hostile_a_redirect_carries_no_signed_request_to_another_host() {
             "location": format!("{}/v1.0/{}/snapshots", thief.url, emu.project_id()),
         }));
         let run = wd.apply_failure();
-        let out = flat(&run);
+        let out = run.flat_output();
         assert_no_crash(&out);
         let host = thief.url.trim_start_matches("http://");
         let host = host.split(':').next().unwrap_or_default();
-        for want in [
+        run.assert_says(&[
             "Failed to create DWS snapshot \"nightly\"".to_owned(),
             format!("the endpoint answered HTTP 302, a redirect to {host}"),
             "redirects are never followed".to_owned(),
             "check the endpoint settings (the environment variable HW_DWS_ENDPOINT)".to_owned(),
-        ] {
-            assert!(out.contains(&want), "no {want:?} in:\n{run}");
-        }
+        ]);
 
         // The credential check at configure is redirected (301, to https).
         emu.control("DELETE", "faults", None);
@@ -138,7 +125,7 @@ fn hostile_a_redirect_carries_no_signed_request_to_another_host() {
             "location": format!("{}/v3/projects", thief.url.replace("http://", "https://")),
         }));
         let run = wd.expect_failure(&["plan", "-input=false", "-no-color"]);
-        let out = flat(&run);
+        let out = run.flat_output();
         assert!(out.contains("Cannot check the credentials"), "{run}");
         assert!(out.contains("HTTP 301, a redirect to"), "{run}");
         assert!(out.contains("HW_IAM_ENDPOINT"), "{run}");
@@ -263,7 +250,7 @@ fn hostile_a_300_mib_answer_leaves_the_providers_memory_alone() {
     let (ok, peak, out) = run_measuring_providers(&wd, &APPLY);
     assert_no_crash(&out);
     assert!(!ok, "{out}");
-    let out_flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let out_flat = flat(&out);
     assert!(
         out_flat.contains("Failed to create DWS snapshot \"big-answer\"")
             && out_flat.contains("the answer is larger than the 16 MiB this client reads"),
@@ -318,7 +305,7 @@ fn hostile_a_dripped_answer_is_bounded_by_the_timeout() {
         .unwrap_or_else(|| panic!("the apply is still running"));
     let took = dripping.elapsed();
     let out = format!("{}{}", wd.read("spawned.stdout"), wd.read("spawned.stderr"));
-    let out_flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let out_flat = flat(&out);
     assert!(!status.success(), "{out}");
     assert!(
         took <= Duration::from_secs(8 + 5),
@@ -354,15 +341,13 @@ fn hostile_a_panic_in_a_create_keeps_the_id() {
     // the create recorded its ID.
     wd.set_env("HWSNAP_TEST_PANIC", "after-create");
     let run = wd.apply_failure();
-    let out = flat(&run);
-    for want in [
+    let out = run.flat_output();
+    run.assert_says(&[
         "Error: Internal error in hwsnap",
         "internal error in hwsnap: dws_snapshot create panicked",
         "please report it",
         "is kept",
-    ] {
-        assert!(out.contains(want), "no {want:?} in:\n{run}");
-    }
+    ]);
     assert!(!out.contains("Plugin did not respond"), "{run}");
     let made: Vec<String> = in_cloud(&emu.state()).into_keys().collect();
     let state = in_state(&wd);
@@ -380,63 +365,6 @@ fn hostile_a_panic_in_a_create_keeps_the_id() {
 }
 
 // ---- a msgpack bomb over the real transport ---------------------------------
-
-/// go-plugin's handshake cookie for Terraform providers.
-const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
-
-/// `terraform-provider-dws` served over AutoMTLS, as Terraform starts it.
-struct Provider {
-    child: Child,
-    socket: PathBuf,
-    server_cert: CertificateDer<'static>,
-    _tmp: tempfile::TempDir,
-}
-
-impl Provider {
-    fn start(emu: &Emulator, client_pem: &str) -> Provider {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-dws"))
-            .env_clear()
-            .envs(emu.provider_env())
-            .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
-            .env("PLUGIN_PROTOCOL_VERSIONS", "6")
-            .env("PLUGIN_CLIENT_CERT", client_pem)
-            .env("TMPDIR", tmp.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start terraform-provider-dws");
-        let mut stderr = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            let mut sink = Vec::new();
-            let _ = stderr.read_to_end(&mut sink);
-        });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("handshake line");
-        // 1|6|unix|/path/to/socket|grpc|<server certificate, base64 DER>
-        let parts: Vec<&str> = line.trim_end().split('|').collect();
-        assert_eq!(parts.len(), 6, "{line:?}");
-        let der = STANDARD_NO_PAD
-            .decode(parts[5])
-            .expect("base64 certificate");
-        Provider {
-            child,
-            socket: PathBuf::from(parts[3]),
-            server_cert: CertificateDer::from(der),
-            _tmp: tmp,
-        }
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A msgpack array32 header claiming `n` elements, followed by `nils` nils.
 fn array_of_nils(n: u32, nils: usize) -> Vec<u8> {
@@ -473,13 +401,18 @@ fn bombs() -> Vec<(&'static str, Vec<u8>)> {
 fn hostile_a_msgpack_bomb_is_refused_within_bounded_memory() {
     let emu = Emulator::start(EmulatorOptions::default());
     let identity = hwsnap_testkit::mtls::terraform_client_identity();
-    let provider = Provider::start(&emu, &identity.pem);
+    let provider = ProviderProcess::start_binary(
+        &emu,
+        env!("CARGO_BIN_EXE_terraform-provider-dws"),
+        Some(&identity.pem),
+    );
     let pid = provider.child.id();
+    let server_cert = CertificateDer::from(provider.server_cert.clone().expect("TLS"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let tls = hwsnap_testkit::mtls::client_tls_config(&provider.server_cert, Some(&identity));
+    let tls = hwsnap_testkit::mtls::client_tls_config(&server_cert, Some(&identity));
     let before = peak_rss_kib(pid).unwrap_or(0);
     let outcomes: Vec<(String, Result<Vec<String>, String>)> = rt.block_on(async {
         let channel = hwsnap_testkit::mtls::channel(provider.socket.clone(), Some(tls)).await;

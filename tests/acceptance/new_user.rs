@@ -10,18 +10,10 @@
 use serde_json::json;
 
 use crate::support::hcl::{self, CSS, DWS};
-use crate::support::{Emulator, EmulatorOptions, Run, Workdir, for_each_cli, terraform_clis};
+use crate::support::{Emulator, EmulatorOptions, Workdir, for_each_cli, terraform_clis};
 
 const PLAN: [&str; 3] = ["plan", "-input=false", "-no-color"];
 const WRONG_SECRET: &str = "wrongSecretKey0000000000000000000000000000";
-
-/// Output with whitespace runs as one space (Terraform wraps details).
-fn flat(run: &Run) -> String {
-    run.output()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// One new DWS snapshot (nothing to read), with `provider` inside
 /// `provider "dws" { … }`.
@@ -55,14 +47,12 @@ fn a_wrong_secret_key_fails_plan_with_nothing_to_read() {
         wd.set_env("HW_SECRET_KEY", WRONG_SECRET);
         wd.write("main.tf", &one_dws(&emu, ""));
         let run = wd.expect_failure(&PLAN);
-        let out = flat(&run);
-        for want in [
+        let out = run.flat_output();
+        run.assert_says(&[
             "Error: Invalid credentials",
             "look up the IAM project of region ap-southeast-1 failed: the signature was refused",
             "check access_key and secret_key",
-        ] {
-            assert!(out.contains(want), "no {want:?} in:\n{run}");
-        }
+        ]);
         assert!(!out.contains("wrongSecretKey"), "the key is not echoed");
         assert_eq!(operations(&emu), ["iam.list_projects"], "one request");
 
@@ -122,18 +112,15 @@ fn a_locked_key_says_when_it_lifts() {
         wd.write("main.tf", &one_dws(&emu, ""));
         // Five refused signatures lock the key, as the gateway does.
         for _ in 0..5 {
-            let out = flat(&wd.expect_failure(&PLAN));
+            let out = wd.expect_failure(&PLAN).flat_output();
             assert!(out.contains("Invalid credentials"), "{out}");
         }
         let run = wd.expect_failure(&PLAN);
-        let out = flat(&run);
-        for want in [
+        run.assert_says(&[
             "Error: Access key locked",
             "the API gateway has locked this access key after repeated signature failures",
             "the lock lifts after about 5 minutes",
-        ] {
-            assert!(out.contains(want), "no {want:?} in:\n{run}");
-        }
+        ]);
         assert_eq!(emu.request_count("iam.list_projects", None), 6);
     });
 }
@@ -152,21 +139,18 @@ fn an_unreachable_endpoint_names_the_setting_behind_its_url() {
     wd.set_env("HW_DWS_ENDPOINT", &nowhere);
     wd.write("main.tf", &one_dws(&emu, ""));
     let run = wd.apply_failure();
-    let out = flat(&run);
-    for want in [
+    run.assert_says(&[
         "Failed to create DWS snapshot \"nightly\"".to_owned(),
         format!("could not connect to {nowhere}"),
         "in 2 attempts over".to_owned(),
         "the URL comes from the environment variable HW_DWS_ENDPOINT".to_owned(),
-    ] {
-        assert!(out.contains(&want), "no {want:?} in:\n{run}");
-    }
+    ]);
 
     // The same URL from the provider block.
     wd.remove_env("HW_DWS_ENDPOINT");
     let block = format!("  endpoints {{\n    dws = \"{nowhere}\"\n  }}\n");
     wd.write("main.tf", &one_dws(&emu, &block));
-    let out = flat(&wd.apply_failure());
+    let out = wd.apply_failure().flat_output();
     assert!(
         out.contains("the URL comes from endpoints.dws in the provider block"),
         "{out}"
@@ -177,14 +161,11 @@ fn an_unreachable_endpoint_names_the_setting_behind_its_url() {
     wd.set_env("HW_IAM_ENDPOINT", &nowhere);
     wd.write("main.tf", &one_dws(&emu, ""));
     let run = wd.expect_failure(&PLAN);
-    let out = flat(&run);
-    for want in [
+    run.assert_says(&[
         "Error: Cannot check the credentials",
         "the URL comes from the environment variable HW_IAM_ENDPOINT",
         "set skip_credentials_validation = true (or HW_SKIP_CREDENTIALS_VALIDATION=true)",
-    ] {
-        assert!(out.contains(want), "no {want:?} in:\n{run}");
-    }
+    ]);
     assert!(emu.snapshots(DWS.state_key).is_empty());
 }
 
@@ -205,14 +186,11 @@ fn a_bad_dws_endpoint_does_not_break_the_css_provider() {
         // The dws provider, which uses it, refuses it with the setting's name.
         wd.write("main.tf", &one_dws(&emu, ""));
         let run = wd.expect_failure(&PLAN);
-        let out = flat(&run);
-        for want in [
+        run.assert_says(&[
             "Invalid endpoints.dws from the environment",
             "The environment variable HW_DWS_ENDPOINT is not a usable endpoint",
             "include https:// or http://, e.g. https://dws.example.com",
-        ] {
-            assert!(out.contains(want), "no {want:?} in:\n{run}");
-        }
+        ]);
     });
 }
 
@@ -238,7 +216,7 @@ fn importing_from_a_missing_css_cluster_says_so() {
             "css_index_snapshot.s",
             &format!("{cluster}/{snapshot}"),
         ]);
-        let out = flat(&run);
+        let out = run.flat_output();
         assert!(
             out.contains(&format!("Error: CSS cluster {cluster} was not found")),
             "{run}"

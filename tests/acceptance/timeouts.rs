@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use super::faults::{assert_converged, in_cloud, in_state};
 use super::interrupts::{Spawned, signal, wait_until};
 use crate::support::hcl::{self, CSS, DWS};
-use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
+use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, flat, for_each_cli};
 
 /// The configured `create` and `delete` timeouts.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -276,7 +276,7 @@ fn expect_messages(label: &str, hang: Hang, end: End, out: &str) {
         ],
     };
     // Terraform wraps long lines: compare with whitespace runs as one space.
-    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = flat(out);
     for e in expected {
         assert!(flat.contains(&e), "{label}: no {e:?} in:\n{out}");
     }
