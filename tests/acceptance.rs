@@ -14,10 +14,13 @@ mod acceptance {
     mod docs;
     mod examples;
     mod faults;
+    mod hostile;
     mod interrupts;
     mod lifecycle;
+    mod new_user;
     mod schema;
     mod security;
     mod smoke;
     mod stop_provider;
+    mod timeouts;
 }

@@ -116,10 +116,17 @@ impl Emulator {
         Ok(state["dws_snapshots"].as_array().map_or(0, Vec::len))
     }
 
-    /// The number of cloud requests logged since the last reset.
-    pub fn request_count(&self) -> Result<usize> {
+    /// The cloud requests logged since the last reset: `(snapshot calls,
+    /// credential checks)`. The providers check the credentials once per
+    /// configure (`iam.list_projects`), a cost per command, not per snapshot.
+    pub fn request_counts(&self) -> Result<(usize, usize)> {
         let log = self.control("GET", "/_emulator/requests", None)?;
-        Ok(log.as_array().map_or(0, Vec::len))
+        let all = log.as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let checks = all
+            .iter()
+            .filter(|r| r["operation"] == "iam.list_projects")
+            .count();
+        Ok((all.len() - checks, checks))
     }
 }
 

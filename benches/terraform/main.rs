@@ -465,7 +465,7 @@ fn waiting_rows(tools: &Tools, emu: &Emulator, tmp: &Path, report: &mut Report) 
     let out = wd.output(&["apply", "-auto-approve", "-input=false", "-json"]);
     emu.set_create_seconds(0.0)?;
     let out = out?;
-    let requests = emu.request_count()?;
+    let (requests, checks) = emu.request_counts()?;
     let lags = workdir::completion_lags(&out, WAIT_CREATE_SECONDS)?;
     if lags.len() != WAIT_RESOURCES {
         return Err(format!(
@@ -491,7 +491,7 @@ fn waiting_rows(tools: &Tools, emu: &Emulator, tmp: &Path, report: &mut Report) 
         per <= 5.0,
     ));
     report.note(format!(
-        "Waiting: {WAIT_RESOURCES} snapshots with a {WAIT_CREATE_SECONDS} s create time; lag = Terraform's `apply_complete` time − (its `apply_start` time + {WAIT_CREATE_SECONDS} s), an upper bound on the true lag (it includes the create call itself); max {worst:.0} ms. Requests: every request in the emulator's log during the apply ({requests}), divided by {WAIT_RESOURCES}."
+        "Waiting: {WAIT_RESOURCES} snapshots with a {WAIT_CREATE_SECONDS} s create time; lag = Terraform's `apply_complete` time − (its `apply_start` time + {WAIT_CREATE_SECONDS} s), an upper bound on the true lag (it includes the create call itself); max {worst:.0} ms. Requests: every snapshot request in the emulator's log during the apply ({requests}), divided by {WAIT_RESOURCES}; besides them, the providers' credential checks at configure ({checks}, one per provider process, a cost per command)."
     ));
     Ok(())
 }

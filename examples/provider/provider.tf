@@ -7,9 +7,10 @@ terraform {
 
 # Every argument is optional and falls back to an HW_* environment variable:
 # HW_REGION_NAME, HW_ACCESS_KEY, HW_SECRET_KEY, HW_SECURITY_TOKEN,
-# HW_PROJECT_ID, HW_CLOUD, HW_INSECURE, HW_MAX_RETRIES and
-# HW_DWS_ENDPOINT / HW_CSS_ENDPOINT / HW_IAM_ENDPOINT. Keep the keys out of
-# the configuration; the environment is the usual place for them.
+# HW_PROJECT_ID, HW_CLOUD, HW_INSECURE, HW_SKIP_CREDENTIALS_VALIDATION,
+# HW_MAX_RETRIES and HW_DWS_ENDPOINT / HW_CSS_ENDPOINT / HW_IAM_ENDPOINT.
+# Keep the keys out of the configuration; the environment is the usual place
+# for them.
 provider "dws" {
   region = "ap-southeast-1"
 }

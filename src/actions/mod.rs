@@ -600,6 +600,7 @@ async fn prune<T: SnapshotTarget>(
             ctx,
             || target.delete(&old.id, scope),
             || target.show(&old.id, scope),
+            |_| {},
         )
         .await;
         match deleted {

@@ -36,8 +36,8 @@ pub(crate) fn name_chars() -> Pattern {
 pub(crate) fn indices_list() -> Pattern {
     Pattern::new(
         r#"^[^A-Z\s"\\<|>/?,]+(,[^A-Z\s"\\<|>/?,]+)*$"#,
-        "be a comma-separated list of index names or patterns: lowercase, no spaces, no empty \
-         entries, none of \" \\ < | > / ?",
+        "be a comma-separated list of lowercase index names or patterns, with no spaces and no \
+         empty entries; dots, - and * are allowed, the characters \" \\ < | > / ? are not",
     )
 }
 
@@ -123,6 +123,13 @@ impl Resource<Client> for CssIndexSnapshot {
             .css()
             .find_snapshot(&cluster_id, &id, &scope(ctx))
             .await;
+        // Right after an import nothing but the IDs is known yet.
+        if req.state.name.is_empty()
+            && let Err(e) = &result
+            && e.is_cluster_not_found()
+        {
+            return resp.diagnostics.push(missing_cluster(&cluster_id, e));
+        }
         if let Some(s) = found(resp, &format!("{KIND} {id}"), result) {
             resp.state = Model::from_cloud(&s, &cluster_id, req.state.indices);
         }
@@ -154,6 +161,21 @@ impl Resource<Client> for CssIndexSnapshot {
             config.indices = None;
         }
     }
+}
+
+/// An import naming a cluster the cloud does not know: an error of its own,
+/// not "gone" (which Terraform reports as "Cannot import non-existent remote
+/// object").
+fn missing_cluster(cluster_id: &str, err: &hwsnap_cloud::Error) -> Diagnostic {
+    Diagnostic::error(
+        format!("CSS cluster {cluster_id} was not found"),
+        format!(
+            "The import names CSS cluster {cluster_id}, which the cloud does not know ({err}). \
+             Check the cluster ID (the part before the /) and that region and project_id are where \
+             the cluster is."
+        ),
+    )
+    .at(hwsnap_framework::cty::AttributePath::attr("cluster_id"))
 }
 
 impl Model {
@@ -235,6 +257,31 @@ pub(crate) mod tests {
         assert_eq!(
             state.get_attr("indices"),
             Some(&Value::string("index-a,index-b"))
+        );
+    }
+
+    #[test]
+    fn the_indices_rule_says_dots_are_allowed_and_means_it() {
+        let schema = hwsnap_framework::resource::schema::<Client, CssIndexSnapshot>();
+        let indices = schema.block.find_attribute("indices").expect("indices");
+        let check = |v: &str| {
+            indices
+                .validators
+                .iter()
+                .all(|r| r.validate(&Value::string(v)).is_ok())
+        };
+        for good in ["logs.2026.*", "a.b,c-d,e*", ".hidden"] {
+            assert!(check(good), "{good}");
+        }
+        for bad in ["a/b", "a?", "a b", "A"] {
+            assert!(!check(bad), "{bad}");
+        }
+        let rule: Vec<String> = indices.validators.iter().map(|r| r.description()).collect();
+        let rule = rule.join(" ");
+        assert!(rule.contains("dots, - and * are allowed"), "{rule}");
+        assert!(
+            rule.ends_with("are not"),
+            "no full stop right after a forbidden ?: {rule}"
         );
     }
 

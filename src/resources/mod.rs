@@ -32,17 +32,21 @@ pub use css_index_snapshot::{CssIndexSnapshot, Model as CssIndexSnapshotModel};
 pub use dws_snapshot::{DwsSnapshot, Model as DwsSnapshotModel};
 
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
+
+use hwsnap_cloud::error::secs;
 
 use hwsnap_cloud::{
     Client, ClusterGuard, Created, CssRestoreStatus, CssSnapshot, CssStatus,
-    DwsSnapshot as DwsCloudSnapshot, DwsStatus, Error as CloudError, Scope,
+    DwsSnapshot as DwsCloudSnapshot, DwsStatus, Error as CloudError, LastSeen, Scope,
 };
 use hwsnap_framework::cty::AttributePath;
 use hwsnap_framework::timeouts::{Timeout, format_duration};
 use hwsnap_framework::validators::Pattern;
 use hwsnap_framework::wait::{self, Backoff, Poll, Progress, WaitError};
 use hwsnap_framework::{Diagnostic, Diagnostics, ReadResponse};
+use tokio::time::Instant;
 
 /// What every operation of this provider gets (see [`hwsnap_framework::Ctx`]).
 pub type Ctx<'a> = hwsnap_framework::Ctx<'a, Client>;
@@ -165,9 +169,125 @@ pub(crate) enum WaitFailure {
     Cloud(CloudError),
 }
 
+/// The last status a wait read, and when: what a timeout reports it saw.
+#[derive(Default)]
+struct LastStatus(Mutex<Option<(String, Instant)>>);
+
+impl LastStatus {
+    fn record(&self, status: &str) {
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *last = Some((status.to_owned(), Instant::now()));
+    }
+
+    /// `status CREATING, read 3.2 s before the timeout`, if one was read.
+    fn describe(&self) -> Option<String> {
+        let last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        last.as_ref().map(|(status, at)| {
+            format!(
+                "status {status}, read {} before the timeout",
+                secs(Instant::now().saturating_duration_since(*at))
+            )
+        })
+    }
+}
+
+/// `timeouts.create = 10s`: the operation's timeout and its value.
+fn timeout_setting(ctx: &Ctx<'_>) -> String {
+    match ctx.timeout {
+        Some((operation, limit)) => format!("timeouts.{operation} = {}", format_duration(limit)),
+        None => "the operation's timeout".to_owned(),
+    }
+}
+
+/// `no answer from the cloud for 10 s (1 request over 10 s)`: what a call
+/// that ran out of time saw last, and how hard it tried.
+fn last_seen(last: &LastSeen, attempts: u32, waited: Duration) -> String {
+    let requests = if attempts == 1 { "request" } else { "requests" };
+    format!("{last} ({attempts} {requests} over {})", secs(waited))
+}
+
+/// What a create whose answer never came leaves behind.
+fn unanswered_create(may_have_created: bool) -> &'static str {
+    if may_have_created {
+        "The snapshot may exist in the cloud without being in state; the next apply finds it by \
+         name and adopts it."
+    } else {
+        "The cloud did not create it."
+    }
+}
+
+/// A diagnostic for a create call (before any ID was known) that failed:
+/// the deadline and an interrupt get words of their own, saying what may
+/// exist; any other failure is the client's explanation.
+fn create_diagnostic(ctx: &Ctx<'_>, what: &str, err: &CloudError) -> Diagnostic {
+    match err {
+        CloudError::DeadlineExceeded {
+            waited,
+            attempts,
+            last,
+            may_have_created,
+            ..
+        } => Diagnostic::error(
+            format!("Timed out creating {what}"),
+            format!(
+                "{} ran out before the cloud answered the create: {}. {} Raise timeouts.create if \
+                 the cloud needs longer.",
+                timeout_setting(ctx),
+                last_seen(last, *attempts, *waited),
+                unanswered_create(*may_have_created)
+            ),
+        ),
+        CloudError::Cancelled => Diagnostic::error(
+            format!("Stopped creating {what}"),
+            format!(
+                "Terraform was interrupted before the cloud answered the create. {}",
+                unanswered_create(true)
+            ),
+        ),
+        e => cloud_diagnostic(&format!("Failed to create {what}"), e),
+    }
+}
+
+/// A diagnostic for a delete call that failed: the deadline and an
+/// interrupt say the snapshot stays in state; any other failure is the
+/// client's explanation.
+fn delete_diagnostic(ctx: &Ctx<'_>, what: &str, err: &CloudError) -> Diagnostic {
+    match err {
+        CloudError::DeadlineExceeded {
+            waited,
+            attempts,
+            last,
+            ..
+        } => Diagnostic::error(
+            format!("Timed out deleting {what}"),
+            format!(
+                "{} ran out before the cloud answered the delete: {}. It stays in state; the next \
+                 destroy tries again. Raise timeouts.delete if the cloud needs longer.",
+                timeout_setting(ctx),
+                last_seen(last, *attempts, *waited)
+            ),
+        ),
+        CloudError::Cancelled => Diagnostic::error(
+            format!("Stopped deleting {what}"),
+            format!(
+                "Terraform was interrupted before the cloud answered the delete. {what} stays in \
+                 state; the next destroy checks on it and deletes it if it is still there."
+            ),
+        ),
+        e => cloud_diagnostic(&format!("Failed to delete {what}"), e),
+    }
+}
+
 /// A diagnostic for a wait that ended without the wanted status. On a
-/// timeout it names the operation's timeout and its value.
-fn wait_diagnostic(ctx: &Ctx<'_>, what: &str, err: WaitError<WaitFailure>) -> Diagnostic {
+/// timeout it names the operation's timeout, its value and what was seen
+/// last: the last status read, then the client's last view (an answer, or
+/// how long the cloud had been silent).
+fn wait_diagnostic(
+    ctx: &Ctx<'_>,
+    what: &str,
+    seen: &LastStatus,
+    err: WaitError<WaitFailure>,
+) -> Diagnostic {
     let (operation, kept) = match ctx.timeout {
         Some(("delete", _)) => ("delete", "It stays in state; the next destroy tries again."),
         _ => (
@@ -175,24 +295,43 @@ fn wait_diagnostic(ctx: &Ctx<'_>, what: &str, err: WaitError<WaitFailure>) -> Di
             "Terraform keeps it in state as tainted; the next apply replaces it.",
         ),
     };
+    let timed_out = |last: String| {
+        Diagnostic::error(
+            format!("Timed out waiting for {what} to {operation}"),
+            format!(
+                "{} ran out. Last seen: {last}. {kept} Raise timeouts.{operation} if the cluster \
+                 needs longer.",
+                timeout_setting(ctx)
+            ),
+        )
+    };
     match err {
-        WaitError::TimedOut { elapsed, last } => {
-            let limit = ctx.timeout.map_or(elapsed, |(_, d)| d);
+        WaitError::TimedOut { .. } => timed_out(
+            seen.describe()
+                .unwrap_or_else(|| "no status could be read before the timeout".to_owned()),
+        ),
+        // The operation's deadline ran out inside the client (the last
+        // check could not be made in time): the wait timed out.
+        WaitError::Failed(WaitFailure::Cloud(CloudError::DeadlineExceeded {
+            waited,
+            attempts,
+            last,
+            ..
+        })) => {
+            let client = last_seen(&last, attempts, waited);
+            timed_out(match seen.describe() {
+                Some(status) => format!("{status}; then {client}"),
+                None => client,
+            })
+        }
+        WaitError::Cancelled | WaitError::Failed(WaitFailure::Cloud(CloudError::Cancelled)) => {
             Diagnostic::error(
-                format!("Timed out waiting for {what} to {operation}"),
+                format!("Stopped waiting for {what} to {operation}"),
                 format!(
-                    "{what} did not finish within timeouts.{operation} = {} (last status: {last}). {kept} \
-                     Raise timeouts.{operation} if the cluster needs longer.",
-                    format_duration(limit)
+                    "Terraform was interrupted. {what} is kept in state; the next apply checks on it."
                 ),
             )
         }
-        WaitError::Cancelled => Diagnostic::error(
-            format!("Stopped waiting for {what} to {operation}"),
-            format!(
-                "Terraform was interrupted. {what} is kept in state; the next apply checks on it."
-            ),
-        ),
         WaitError::Failed(WaitFailure::Status(status)) => Diagnostic::error(
             format!("{what} ended in status {status}"),
             format!(
@@ -200,19 +339,6 @@ fn wait_diagnostic(ctx: &Ctx<'_>, what: &str, err: WaitError<WaitFailure>) -> Di
                  the next apply deletes it and creates a new one."
             ),
         ),
-        // The operation's deadline ran out inside the client (the last
-        // check could not be made in time): the wait timed out.
-        WaitError::Failed(WaitFailure::Cloud(e @ CloudError::DeadlineExceeded { .. })) => {
-            let limit = ctx
-                .timeout
-                .map_or(String::new(), |(_, d)| format!(" = {}", format_duration(d)));
-            Diagnostic::error(
-                format!("Timed out waiting for {what} to {operation}"),
-                format!(
-                    "timeouts.{operation}{limit} ran out: {e}. {kept} Raise timeouts.{operation} if the cluster needs longer."
-                ),
-            )
-        }
         WaitError::Failed(WaitFailure::Cloud(e)) => {
             cloud_diagnostic(&format!("Failed to check {what}"), &e)
         }
@@ -342,13 +468,18 @@ where
         name,
         cluster_id,
     } = new;
-    let record = |c: &Created| *id = Some(c.id.clone());
-    let d = match create_then_wait(ctx, cluster_id, (create, record), (show, |_| {})).await {
+    let record = |c: &Created| {
+        *id = Some(c.id.clone());
+        test_hooks::after_create_recorded_its_id();
+    };
+    let seen = LastStatus::default();
+    let pending = |status: &str| seen.record(status);
+    let d = match create_then_wait(ctx, cluster_id, (create, record), (show, pending)).await {
         Ok(s) => return Some(s),
-        Err(CreateFailure::NoTurn(why)) => no_turn_diagnostic(cluster_id, why),
-        Err(CreateFailure::Create(e)) => cloud_diagnostic(&format!("Failed to create {kind}"), &e),
+        Err(CreateFailure::NoTurn(why)) => no_turn_diagnostic(ctx, cluster_id, why),
+        Err(CreateFailure::Create(e)) => create_diagnostic(ctx, &format!("{kind} {name:?}"), &e),
         Err(CreateFailure::Wait { id, error }) => {
-            wait_diagnostic(ctx, &format!("{kind} {name:?} ({id})"), error)
+            wait_diagnostic(ctx, &format!("{kind} {name:?} ({id})"), &seen, error)
         }
     };
     diagnostics.push(d);
@@ -370,11 +501,13 @@ pub(crate) enum DeleteFailure {
 /// A busy cluster (a snapshot still being made cannot be deleted yet) is
 /// retried by the client, until the deadline of the scope `delete` runs
 /// under; an already-missing snapshot counts as deleted. `show` finds the
-/// snapshot while it still exists.
+/// snapshot while it still exists; `pending` hears each status it still
+/// reports.
 pub(crate) async fn delete_then_gone<S, Del, DelFut, Sh, ShFut>(
     ctx: &Ctx<'_>,
     delete: Del,
     show: Sh,
+    pending: impl Fn(&str),
 ) -> Result<(), DeleteFailure>
 where
     S: Snapshot,
@@ -390,7 +523,10 @@ where
     }
     wait::until(ctx.cancel, ctx.deadline, Backoff::default(), || async {
         match show().await {
-            Ok(s) => Ok(Poll::Pending(s.status().to_owned())),
+            Ok(s) => {
+                pending(s.status());
+                Ok(Poll::Pending(s.status().to_owned()))
+            }
             Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
             Err(e) => Err(WaitFailure::Cloud(e)),
         }
@@ -414,12 +550,29 @@ pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
     Sh: Fn() -> ShFut,
     ShFut: Future<Output = Result<S, CloudError>>,
 {
-    match delete_then_gone(ctx, delete, show).await {
+    let seen = LastStatus::default();
+    match delete_then_gone(ctx, delete, show, |status| seen.record(status)).await {
         Ok(()) => {}
-        Err(DeleteFailure::Delete(e)) => {
-            diagnostics.push(cloud_diagnostic(&format!("Failed to delete {what}"), &e))
+        Err(DeleteFailure::Delete(e)) => diagnostics.push(delete_diagnostic(ctx, what, &e)),
+        Err(DeleteFailure::Wait(e)) => diagnostics.push(wait_diagnostic(ctx, what, &seen, e)),
+    }
+}
+
+/// Hooks for the acceptance tests, compiled into debug builds only: a
+/// release build has none, so no user can trigger them.
+mod test_hooks {
+    /// The variable naming the hook to fire (debug builds only).
+    #[cfg(debug_assertions)]
+    const ENV: &str = "HWSNAP_TEST_PANIC";
+
+    /// With `HWSNAP_TEST_PANIC=after-create` (debug builds only), panics
+    /// right after a create recorded its ID, to show end to end that a
+    /// panic becomes a diagnostic and the ID stays in state.
+    pub(super) fn after_create_recorded_its_id() {
+        #[cfg(debug_assertions)]
+        if std::env::var(ENV).as_deref() == Ok("after-create") {
+            panic!("test hook {ENV}=after-create fired");
         }
-        Err(DeleteFailure::Wait(e)) => diagnostics.push(wait_diagnostic(ctx, what, e)),
     }
 }
 
@@ -461,7 +614,7 @@ async fn queue_on_cluster(ctx: &Ctx<'_>, cluster_id: &str) -> Result<ClusterGuar
 }
 
 /// A resource's diagnostic for a create that got no turn on its cluster.
-fn no_turn_diagnostic(cluster_id: &str, why: NoTurn) -> Diagnostic {
+fn no_turn_diagnostic(ctx: &Ctx<'_>, cluster_id: &str, why: NoTurn) -> Diagnostic {
     match why {
         NoTurn::Stopped => Diagnostic::error(
             "Stopped before creating the snapshot",
@@ -470,8 +623,10 @@ fn no_turn_diagnostic(cluster_id: &str, why: NoTurn) -> Diagnostic {
         NoTurn::OutOfTime => Diagnostic::error(
             "Timed out waiting for the cluster",
             format!(
-                "Other snapshots of cluster {cluster_id} took the whole create timeout; nothing was created. \
-                 Raise timeouts.create or create fewer snapshots of one cluster at a time."
+                "{} ran out while other snapshots of cluster {cluster_id} were being made (the cloud \
+                 makes one at a time); nothing was created. Raise timeouts.create or create fewer \
+                 snapshots of one cluster at a time.",
+                timeout_setting(ctx)
             ),
         ),
     }
@@ -480,6 +635,108 @@ fn no_turn_diagnostic(cluster_id: &str, why: NoTurn) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hwsnap_cloud::{CancellationToken, Config, Credentials};
+
+    fn client() -> Client {
+        let mut config = Config::new("ap-southeast-1", Credentials::new("AK", "SK"));
+        config.project_id = Some("p-1".into());
+        Client::new(config).expect("client")
+    }
+
+    /// A deadline error as the client gives it after a hung request.
+    fn hung(may_have_created: bool) -> CloudError {
+        CloudError::DeadlineExceeded {
+            operation: "create DWS snapshot \"nightly\" on cluster c".into(),
+            waited: Duration::from_secs(10),
+            attempts: 1,
+            last: Box::new(LastSeen::NoAnswer {
+                waited: Duration::from_secs(10),
+            }),
+            may_have_created,
+        }
+    }
+
+    #[test]
+    fn an_unanswered_create_names_the_timeout_and_what_may_exist() {
+        let (client, cancel) = (client(), CancellationToken::new());
+        let ctx = Ctx::new(&client, &cancel, Some(("create", Duration::from_secs(10))));
+        let d = create_diagnostic(&ctx, "DWS snapshot \"nightly\"", &hung(true));
+        assert_eq!(d.summary, "Timed out creating DWS snapshot \"nightly\"");
+        assert!(
+            d.detail.starts_with(
+                "timeouts.create = 10s ran out before the cloud answered the create: \
+                 no answer from the cloud for 10 s (1 request over 10 s). The snapshot may exist"
+            ),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("adopts it"), "{}", d.detail);
+        let d = create_diagnostic(&ctx, "DWS snapshot \"nightly\"", &hung(false));
+        assert!(
+            d.detail.contains("The cloud did not create it."),
+            "{}",
+            d.detail
+        );
+        let d = create_diagnostic(&ctx, "DWS snapshot \"nightly\"", &CloudError::Cancelled);
+        assert_eq!(d.summary, "Stopped creating DWS snapshot \"nightly\"");
+        assert!(d.detail.contains("adopts it"), "{}", d.detail);
+    }
+
+    #[test]
+    fn a_timed_out_wait_says_what_it_saw_last() {
+        let (client, cancel) = (client(), CancellationToken::new());
+        let ctx = Ctx::new(&client, &cancel, Some(("create", Duration::from_secs(10))));
+        let what = "DWS snapshot \"nightly\" (s-1)";
+        // The deadline passed before any status was read.
+        let never = WaitError::TimedOut {
+            elapsed: Duration::ZERO,
+            last: "not checked yet".into(),
+        };
+        let d = wait_diagnostic(&ctx, what, &LastStatus::default(), never);
+        assert_eq!(d.summary, format!("Timed out waiting for {what} to create"));
+        assert!(
+            d.detail.starts_with(
+                "timeouts.create = 10s ran out. Last seen: no status could be read before the timeout."
+            ),
+            "{}",
+            d.detail
+        );
+        assert!(!d.detail.contains("within 0s") && !d.detail.contains("not checked yet"));
+        // A status was read, then the cloud went silent.
+        let seen = LastStatus::default();
+        seen.record("CREATING");
+        let silent = WaitError::Failed(WaitFailure::Cloud(hung(false)));
+        let d = wait_diagnostic(&ctx, what, &seen, silent);
+        assert!(
+            d.detail.contains("Last seen: status CREATING, read ")
+                && d.detail.contains(
+                    "before the timeout; then no answer from the cloud for 10 s (1 request over 10 s)."
+                ),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("kept in state as tainted")
+                || d.detail.contains("keeps it in state as tainted")
+        );
+    }
+
+    #[test]
+    fn an_unanswered_delete_stays_in_state() {
+        let (client, cancel) = (client(), CancellationToken::new());
+        let ctx = Ctx::new(&client, &cancel, Some(("delete", Duration::from_secs(10))));
+        let d = delete_diagnostic(&ctx, "DWS snapshot s-1", &hung(false));
+        assert_eq!(d.summary, "Timed out deleting DWS snapshot s-1");
+        assert!(
+            d.detail.starts_with(
+                "timeouts.delete = 10s ran out before the cloud answered the delete: no answer from the cloud for 10 s"
+            ) && d.detail.contains("It stays in state"),
+            "{}",
+            d.detail
+        );
+        let d = delete_diagnostic(&ctx, "DWS snapshot s-1", &CloudError::Cancelled);
+        assert_eq!(d.summary, "Stopped deleting DWS snapshot s-1");
+    }
 
     #[test]
     fn cluster_errors_point_at_cluster_id() {

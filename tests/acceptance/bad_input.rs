@@ -42,6 +42,15 @@ struct Case {
     expect: Vec<String>,
 }
 
+impl Case {
+    /// Whether Terraform configures the provider before the bad value is
+    /// seen (a valid provider block, then an import ID): the configure's one
+    /// credential check is then the only request allowed.
+    fn configures(&self) -> bool {
+        matches!(self.step, Step::Import(..)) || self.hcl.contains("import {")
+    }
+}
+
 fn dws(name: &str, extra: &str) -> String {
     DWS.resource("s", DWS_CLUSTER, name, extra)
 }
@@ -282,6 +291,11 @@ fn cases() -> Vec<Case> {
             "Invalid value for endpoints.iam",
         ),
         (
+            "endpoint without a scheme",
+            "  endpoints {\n    css = \"css.example.com\"\n  }\n",
+            "include https:// or http://",
+        ),
+        (
             "project_id with spaces",
             "  project_id = \"my project\"\n",
             "Invalid value for project_id",
@@ -368,7 +382,22 @@ fn cases() -> Vec<Case> {
         (
             "HW_DWS_ENDPOINT",
             "https://",
-            "Invalid dws from the environment",
+            "Invalid endpoints.dws from the environment",
+        ),
+        (
+            "HW_DWS_ENDPOINT",
+            "dws.example.com",
+            "include https:// or http://",
+        ),
+        (
+            "HW_IAM_ENDPOINT",
+            "iam.example.com",
+            "Invalid endpoints.iam from the environment",
+        ),
+        (
+            "HW_SKIP_CREDENTIALS_VALIDATION",
+            "maybe",
+            "Invalid skip_credentials_validation from the environment",
         ),
     ] {
         t.push(with_env(
@@ -470,7 +499,23 @@ fn run_case(
         }
     }
     let out = run.output();
-    let requests = emu.requests();
+    let mut requests = emu.requests();
+    if c.configures() {
+        // The one credential check of a configured provider, nothing else.
+        let checks = requests
+            .iter()
+            .filter(|r| r["operation"] == "iam.list_projects")
+            .count();
+        if checks != 1 {
+            emu.clear_requests();
+            return Some(format!(
+                "{}: {checks} credential checks: {requests:?}",
+                c.what
+            ));
+        }
+        requests.retain(|r| r["operation"] != "iam.list_projects");
+        emu.clear_requests();
+    }
     if run.success() || run.timed_out {
         return Some(format!("{}: expected an error, got:\n{run}", c.what));
     }
@@ -543,10 +588,17 @@ fn the_table_shapes_are_valid_with_good_values() {
             ),
         );
         wd.expect_success(&["validate", "-no-color"]);
+        assert!(emu.requests().is_empty(), "validate calls no API");
         wd.expect_success(&["plan", "-input=false", "-no-color"]);
-        assert!(
-            emu.requests().is_empty(),
-            "plan of new resources calls no API"
+        let requests = emu.requests();
+        let operations: Vec<&str> = requests
+            .iter()
+            .map(|r| r["operation"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            operations,
+            ["iam.list_projects", "iam.list_projects"],
+            "a plan of new resources makes only the credential check, once per provider"
         );
     });
 }

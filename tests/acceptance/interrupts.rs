@@ -34,7 +34,7 @@ const APPLY: [&str; 5] = [
 ];
 
 /// Sends `signal` (e.g. `"INT"`, `"KILL"`) to one process.
-fn signal(pid: u32, signal: &str) {
+pub(super) fn signal(pid: u32, signal: &str) {
     let status = Command::new("kill")
         .args(["-s", signal, "--", &pid.to_string()])
         .status()
@@ -56,12 +56,12 @@ pub(super) fn wait_until(within: Duration, what: &str, mut cond: impl FnMut() ->
 pub(super) struct Spawned(pub(super) Child);
 
 impl Spawned {
-    fn pid(&self) -> u32 {
+    pub(super) fn pid(&self) -> u32 {
         self.0.id()
     }
 
     /// Waits for the exit, at most `within`.
-    fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
+    pub(super) fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + within;
         loop {
             match self.0.try_wait() {
@@ -100,7 +100,7 @@ fn parent_of(stat: &str) -> Option<u32> {
 }
 
 /// The `terraform-provider-*` processes whose parent is `terraform_pid`.
-fn providers_of(terraform_pid: u32) -> Vec<u32> {
+pub(super) fn providers_of(terraform_pid: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };

@@ -27,27 +27,44 @@ use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_
 const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
 /// A provider process serving on a unix socket, killed when dropped.
-struct ProviderProcess {
-    child: Child,
-    socket: PathBuf,
+pub(super) struct ProviderProcess {
+    pub(super) child: Child,
+    pub(super) socket: PathBuf,
+    /// The server certificate (DER) of the handshake line, when it serves
+    /// over TLS.
+    pub(super) server_cert: Option<Vec<u8>>,
     _tmp: tempfile::TempDir,
 }
 
 impl ProviderProcess {
+    /// `terraform-provider-hwsnap` in plaintext (`TF_DISABLE_PLUGIN_TLS`).
     fn start(emu: &Emulator) -> ProviderProcess {
+        Self::start_binary(emu, env!("CARGO_BIN_EXE_terraform-provider-hwsnap"), None)
+    }
+
+    /// `binary` started as Terraform starts it, pointed at `emu`: over
+    /// AutoMTLS trusting `client_pem` when given, else in plaintext.
+    pub(super) fn start_binary(
+        emu: &Emulator,
+        binary: &str,
+        client_pem: Option<&str>,
+    ) -> ProviderProcess {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-hwsnap"))
+        let mut command = Command::new(binary);
+        command
             .env_clear()
             .envs(emu.provider_env())
             .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
             .env("PLUGIN_PROTOCOL_VERSIONS", "6")
-            .env("TF_DISABLE_PLUGIN_TLS", "1")
             .env("TMPDIR", tmp.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start terraform-provider-hwsnap");
+            .stderr(Stdio::piped());
+        match client_pem {
+            Some(pem) => command.env("PLUGIN_CLIENT_CERT", pem),
+            None => command.env("TF_DISABLE_PLUGIN_TLS", "1"),
+        };
+        let mut child = command.spawn().expect("start the provider");
         // Logs go to stderr; drain it so the provider never blocks on it.
         let mut stderr = child.stderr.take().expect("stderr");
         std::thread::spawn(move || {
@@ -58,16 +75,24 @@ impl ProviderProcess {
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("handshake line");
-        // 1|6|unix|/path/to/socket|grpc
+        // 1|6|unix|/path/to/socket|grpc[|<server certificate, base64 DER>]
         let parts: Vec<&str> = line.trim_end().split('|').collect();
+        let want = if client_pem.is_some() { 6 } else { 5 };
         assert_eq!(
             (parts.len(), parts.get(2).copied()),
-            (5, Some("unix")),
+            (want, Some("unix")),
             "{line:?}"
         );
+        let server_cert = parts.get(5).map(|b64| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(b64)
+                .expect("base64 certificate")
+        });
         ProviderProcess {
             child,
             socket: PathBuf::from(parts[3]),
+            server_cert,
             _tmp: tmp,
         }
     }

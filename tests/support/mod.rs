@@ -36,5 +36,5 @@ pub mod workdir;
 pub use cli::{TerraformCli, for_each_cli, terraform_clis};
 pub use emulator::{Emulator, EmulatorOptions, control_at};
 #[allow(unused_imports)]
-pub use process::Run;
+pub use process::{Run, flat};
 pub use workdir::Workdir;

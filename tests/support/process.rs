@@ -35,6 +35,27 @@ impl Run {
     pub fn output(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
+
+    /// Panics, showing the run, unless its [`Run::flat_output`] holds each
+    /// of `expected`.
+    pub fn assert_says<S: AsRef<str>>(&self, expected: &[S]) {
+        let out = self.flat_output();
+        for want in expected {
+            let want = want.as_ref();
+            assert!(out.contains(want), "no {want:?} in:\n{self}");
+        }
+    }
+
+    /// [`Run::output`] with every run of whitespace as one space, so a
+    /// message Terraform wrapped across lines can be searched whole.
+    pub fn flat_output(&self) -> String {
+        flat(&self.output())
+    }
+}
+
+/// `text` with every run of whitespace as one space.
+pub fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl fmt::Display for Run {

@@ -15,6 +15,7 @@ use crate::cache::ListCache;
 use crate::config::Config;
 use crate::css::{Css, CssSnapshot};
 use crate::dws::Dws;
+use crate::endpoint::Service;
 use crate::error::Error;
 use crate::iam;
 use crate::retry::{Created, Existing, act_once, create_with_adoption};
@@ -112,6 +113,18 @@ impl Client {
             let _ = inner.project_id.set(id);
         }
         Ok(())
+    }
+
+    /// The project id when it is known without a request: configured, or
+    /// already looked up (by [`Client::check_credentials`] or a first call).
+    pub fn cached_project_id(&self) -> Option<String> {
+        self.inner.project_id.get().cloned()
+    }
+
+    /// The base URL `service`'s requests go to (the override, normalised,
+    /// or the region's default), for logs. Makes no request.
+    pub fn endpoint(&self, service: Service) -> String {
+        self.inner.transport.endpoint_url(service).to_owned()
     }
 
     /// DWS calls.
@@ -268,6 +281,21 @@ mod tests {
             c.project_id(&Scope::new(CancellationToken::new())).await?,
             "p-1"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn endpoints_and_a_configured_project_are_known_without_a_request() -> Result<(), Error> {
+        let mut config = Config::new("ap-southeast-1", hwsnap_sign::Credentials::new("AK", "SK"));
+        config.endpoints.dws = Some(" http://127.0.0.1:9/dws ".to_owned());
+        let c = Client::new(config)?;
+        assert_eq!(c.endpoint(Service::Dws), "http://127.0.0.1:9/dws/");
+        assert_eq!(
+            c.endpoint(Service::Css),
+            "https://css.ap-southeast-1.myhuaweicloud.com/"
+        );
+        assert_eq!(c.cached_project_id(), None, "not looked up yet");
+        assert_eq!(client()?.cached_project_id().as_deref(), Some("p-1"));
         Ok(())
     }
 

@@ -325,8 +325,8 @@ fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// A duration for people: `0.4 s`, `12 s`.
-pub(crate) fn secs(d: Duration) -> String {
+/// A duration for people: `0.4 s`, `12 s` (as errors write it).
+pub fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s < 10.0 {
         format!("{s:.1} s")

@@ -245,8 +245,10 @@ impl<'a> Tries<'a> {
         {
             return Err(self.out_of_time(Some(err)));
         }
+        // Attempts count from 1: the first request is attempt 1.
         tracing::debug!(
-            attempt = self.attempts,
+            failed_attempt = self.attempts,
+            next_attempt = self.attempts + 1,
             wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             error = %err,
             "retrying {}",

@@ -194,6 +194,11 @@ impl Transport {
         })
     }
 
+    /// The base URL requests to `service` go to.
+    pub(crate) fn endpoint_url(&self, service: Service) -> &str {
+        self.endpoints.get(service).url.as_str()
+    }
+
     /// The signed request for `call` (with `project` as the path's project
     /// id for project calls), and its raw path for logs.
     fn build(

@@ -75,6 +75,9 @@ async fn debug_logs_carry_no_secrets() -> Result<(), Box<dyn std::error::Error>>
     assert!(logs.contains("/v3/projects"), "{logs}");
     assert!(logs.contains("status=500"), "{logs}");
     assert!(logs.contains("retrying"), "{logs}");
+    // Attempts count from 1: the first request failed, the second follows.
+    assert!(logs.contains("failed_attempt=1 next_attempt=2"), "{logs}");
+    assert!(!logs.contains("attempt=0"), "{logs}");
     for secret in [SK, TOKEN, "SDK-HMAC-SHA256", "Signature="] {
         assert!(!logs.contains(secret), "{secret} leaked: {logs}");
     }

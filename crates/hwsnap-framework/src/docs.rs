@@ -81,11 +81,13 @@ pub fn reference(schema: &Schema) -> String {
         .iter()
         .filter(|a| a.mode.is_required() || a.mode.is_optional())
         .collect();
+    // An optional attribute the provider computes when unset is an
+    // argument (its line says "computed when unset"), listed once.
     let attrs: Vec<&Attribute> = schema
         .block
         .attributes
         .iter()
-        .filter(|a| a.mode.is_computed())
+        .filter(|a| a.mode.is_computed() && !a.mode.is_optional())
         .collect();
     let _ = writeln!(out, "## Argument Reference\n");
     for a in args {
@@ -184,6 +186,11 @@ mod tests {
                         .plan(RequiresReplace),
                 )
                 .attribute(Attribute::string("id", Mode::Computed, "The ID."))
+                .attribute(Attribute::string(
+                    "indices",
+                    Mode::OptionalComputed,
+                    "The indices.",
+                ))
                 .block(timeouts::block(&[Timeout {
                     operation: "create",
                     default: Duration::from_secs(1800),
@@ -199,6 +206,10 @@ mod tests {
         assert!(doc.contains("- `id` (String, Read-only) The ID."));
         assert!(doc.contains("### Nested block `timeouts`"));
         assert!(doc.contains("Default: `30m`"));
+        // Optional and computed: an argument, listed once.
+        assert_eq!(doc.matches("- `indices` ").count(), 1, "{doc}");
+        let attributes = &doc[doc.find("## Attribute Reference").unwrap_or(0)..];
+        assert!(!attributes.contains("`indices`"), "{doc}");
     }
 
     #[test]

@@ -89,14 +89,14 @@ impl<M> ReadResponse<M> {
     }
 
     /// The object is gone outside Terraform: drop it from state with a
-    /// warning, so the next plan creates it again.
+    /// warning, so this plan creates it again.
     pub fn gone(&mut self, what: &str) {
         self.gone = true;
         self.diagnostics.push(Diagnostic::warning(
             format!("{what} no longer exists"),
             format!(
                 "{what} was deleted outside Terraform. It has been removed from the state; \
-                 the next plan will create it again."
+                 this plan will create it again."
             ),
         ));
     }

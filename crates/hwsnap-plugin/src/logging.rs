@@ -1,14 +1,18 @@
 //! Logging to stderr in hclog's JSON line format, which Terraform parses and
-//! shows under `TF_LOG` with the right level and fields.
+//! shows under `TF_LOG` with the right level.
 //!
 //! Each `tracing` event becomes one line:
-//! `{"@level":"debug","@message":"…","@module":"provider.hwsnap","@timestamp":"2026-11-25T16:49:15.123456Z",…}`
-//! plus the event's fields as extra keys. The level comes from
-//! `TF_LOG_PROVIDER`, else `TF_LOG`; unset means warnings and errors only.
-//! The filter is a plain [`LevelFilter`], so disabled events cost one
-//! comparison.
+//! `{"@level":"debug","@message":"cloud request: method=GET path=/v3/projects status=200","@module":"provider.hwsnap","@timestamp":"2026-11-25T16:49:15.123456Z"}`.
+//! The event's fields are written into `@message`, as `key=value` in the
+//! order the event declares them, not as extra JSON keys: Terraform reads
+//! a plugin's line into a map and prints its keys in random order, so
+//! fields kept apart would change places from line to line. The level
+//! comes from `TF_LOG_PROVIDER`, else `TF_LOG`; unset means warnings and
+//! errors only. The filter is a plain [`Targets`] of levels, so disabled
+//! events cost one comparison.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write;
 
 use time::format_description::FormatItem;
@@ -28,19 +32,18 @@ const TIMESTAMP: &[FormatItem<'static>] = format_description!(
     "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6][offset_hour sign:mandatory]:[offset_minute]"
 );
 
-/// Crates whose own logs (h2 frames, TLS handshake traces…) would drown the
-/// provider's; they are capped at [`LIBRARY_LEVEL`].
-pub const NOISY_LIBRARIES: &[&str] = &[
-    "h2",
-    "hyper",
-    "hyper_util",
-    "rustls",
-    "tokio_rustls",
-    "tonic",
-    "tower",
-];
+/// The plugin transport's libraries (gRPC to Terraform, TLS): their logs
+/// (h2 frames, handshake traces) would drown the provider's, so they are
+/// capped at [`LIBRARY_LEVEL`] at every level.
+pub const NOISY_LIBRARIES: &[&str] = &["h2", "rustls", "tokio_rustls", "tonic", "tower"];
 
-/// The most verbose level the [`NOISY_LIBRARIES`] may log at.
+/// The cloud client's HTTP libraries: connection pool chatter ("starting
+/// new connection", "pooling idle connection", "shouldn't retry!") is their
+/// DEBUG, shown only under `TRACE` (as their DEBUG; their own TRACE stays
+/// off) and capped at [`LIBRARY_LEVEL`] below it.
+pub const HTTP_LIBRARIES: &[&str] = &["reqwest", "hyper", "hyper_util"];
+
+/// The most verbose level the libraries may log at below `TRACE`.
 pub const LIBRARY_LEVEL: LevelFilter = LevelFilter::INFO;
 
 /// Installs the global subscriber: hclog JSON on stderr at the level chosen
@@ -56,15 +59,24 @@ pub fn init() {
         .try_init();
 }
 
-/// `level` for everything, except [`NOISY_LIBRARIES`] which get at most
-/// [`LIBRARY_LEVEL`].
+/// `level` for everything, except the [`NOISY_LIBRARIES`], which get at
+/// most [`LIBRARY_LEVEL`], and the [`HTTP_LIBRARIES`], which get the same
+/// below `TRACE` and `DEBUG` under it.
 pub fn filter(level: LevelFilter) -> Targets {
     let library = level.min(LIBRARY_LEVEL);
-    NOISY_LIBRARIES
+    let http = if level == LevelFilter::TRACE {
+        LevelFilter::DEBUG
+    } else {
+        library
+    };
+    let targets = NOISY_LIBRARIES
         .iter()
         .fold(Targets::new().with_default(level), |targets, name| {
             targets.with_target(*name, library)
-        })
+        });
+    HTTP_LIBRARIES
+        .iter()
+        .fold(targets, |targets, name| targets.with_target(*name, http))
 }
 
 /// The level for `TF_LOG_PROVIDER` (preferred) or `TF_LOG`: `TRACE`,
@@ -122,16 +134,13 @@ where
         let mut fields = FieldCollector::default();
         event.record(&mut fields);
         let mut line = BTreeMap::new();
-        for (key, value) in fields.extra {
-            line.insert(key, value);
-        }
         line.insert(
-            "@level".to_owned(),
-            level_name(event.metadata().level()).into(),
+            "@level",
+            serde_json::Value::from(level_name(event.metadata().level())),
         );
-        line.insert("@message".to_owned(), fields.message.into());
-        line.insert("@module".to_owned(), MODULE.into());
-        line.insert("@timestamp".to_owned(), timestamp().into());
+        line.insert("@message", fields.into_message().into());
+        line.insert("@module", MODULE.into());
+        line.insert("@timestamp", timestamp().into());
         let Ok(mut bytes) = serde_json::to_vec(&line) else {
             return;
         };
@@ -148,11 +157,12 @@ fn timestamp() -> String {
         .unwrap_or_default()
 }
 
-/// Collects an event's `message` and its other fields as JSON values.
+/// Collects an event's `message` and its other fields, in the order the
+/// event declares them.
 #[derive(Default)]
 struct FieldCollector {
     message: String,
-    extra: BTreeMap<String, serde_json::Value>,
+    fields: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl FieldCollector {
@@ -164,8 +174,31 @@ impl FieldCollector {
             };
         } else if !field.name().starts_with('@') && !field.name().starts_with("log.") {
             // `log.*` are tracing-log's bookkeeping for bridged `log` records.
-            self.extra.insert(field.name().to_owned(), value);
+            self.fields.push((field.name(), value));
         }
+    }
+
+    /// `message: key=value key=value`, values quoted when they hold
+    /// spaces, quotes, `=` or nothing.
+    fn into_message(self) -> String {
+        let mut out = self.message;
+        for (i, (key, value)) in self.fields.iter().enumerate() {
+            out.push_str(if i == 0 { ": " } else { " " });
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let plain = !text.is_empty()
+                && !text
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '='));
+            if plain {
+                let _ = write!(out, "{key}={text}");
+            } else {
+                let _ = write!(out, "{key}={}", serde_json::Value::String(text));
+            }
+        }
+        out
     }
 }
 
@@ -236,7 +269,7 @@ mod tests {
     }
 
     #[test]
-    fn event_becomes_one_hclog_line() {
+    fn event_becomes_one_hclog_line_with_its_fields_in_order() {
         let lines = capture(LevelFilter::TRACE, || {
             tracing::info!(
                 type_name = "dws_snapshot",
@@ -248,12 +281,54 @@ mod tests {
         assert_eq!(lines.len(), 1);
         let l = &lines[0];
         assert_eq!(l["@level"], "info");
-        assert_eq!(l["@message"], "created");
+        assert_eq!(
+            l["@message"],
+            "created: type_name=dws_snapshot attempts=3 ok=true"
+        );
         assert_eq!(l["@module"], MODULE);
-        assert_eq!(l["type_name"], "dws_snapshot");
-        assert_eq!(l["attempts"], 3);
-        assert_eq!(l["ok"], true);
-        assert!(l.get("message").is_none());
+        let keys: Vec<&str> = l.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["@level", "@message", "@module", "@timestamp"]);
+    }
+
+    #[test]
+    fn field_order_is_the_declared_one_not_alphabetical() {
+        let lines = capture(LevelFilter::TRACE, || {
+            tracing::debug!(
+                method = "GET",
+                path = "/v3/projects",
+                status = 200_u64,
+                "cloud request"
+            );
+            tracing::debug!(path = "/p", method = "POST", "cloud request");
+        });
+        assert_eq!(
+            lines[0]["@message"],
+            "cloud request: method=GET path=/v3/projects status=200"
+        );
+        assert_eq!(lines[1]["@message"], "cloud request: path=/p method=POST");
+    }
+
+    #[test]
+    fn values_with_spaces_quotes_or_nothing_are_quoted() {
+        let lines = capture(LevelFilter::TRACE, || {
+            tracing::warn!(
+                error = "no answer in 10 s",
+                empty = "",
+                q = "a\"b",
+                n = -1_i64,
+                "x"
+            );
+        });
+        assert_eq!(
+            lines[0]["@message"],
+            r#"x: error="no answer in 10 s" empty="" q="a\"b" n=-1"#
+        );
+    }
+
+    #[test]
+    fn an_event_without_fields_is_its_message() {
+        let lines = capture(LevelFilter::TRACE, || tracing::info!("plain"));
+        assert_eq!(lines[0]["@message"], "plain");
     }
 
     #[test]
@@ -301,29 +376,48 @@ mod tests {
         let lines = capture(LevelFilter::TRACE, || {
             tracing::info!(detail = ?vec![1, 2], "@level" = "spoofed", "log.file" = "x.rs", "m");
         });
-        assert_eq!(lines[0]["detail"], "[1, 2]");
-        assert_eq!(lines[0]["@message"], "m");
+        assert_eq!(lines[0]["@message"], r#"m: detail="[1, 2]""#);
         assert_eq!(lines[0]["@level"], "info");
-        assert!(lines[0].get("log.file").is_none());
+    }
+
+    fn messages_at(level: LevelFilter, f: impl FnOnce()) -> Vec<String> {
+        let buf = Buffer::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(HclogLayer::new(buf.clone()).with_filter(filter(level)));
+        tracing::subscriber::with_default(subscriber, f);
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["@message"].to_string())
+            .collect()
+    }
+
+    fn library_events() {
+        tracing::trace!(target: "h2::proto", "frame");
+        tracing::debug!(target: "rustls::server::hs", "hello");
+        tracing::warn!(target: "h2", "kept");
+        tracing::debug!(target: "reqwest::connect", "starting new connection");
+        tracing::debug!(target: "hyper_util::client::legacy::client", "shouldn't retry!");
+        tracing::trace!(target: "hyper::proto", "parsed headers");
+        tracing::debug!(target: "hwsnap::dws", "ours");
     }
 
     #[test]
-    fn library_noise_is_capped_but_provider_traces_pass() {
-        let buf = Buffer::default();
-        let subscriber = tracing_subscriber::registry()
-            .with(HclogLayer::new(buf.clone()).with_filter(filter(LevelFilter::TRACE)));
-        tracing::subscriber::with_default(subscriber, || {
-            tracing::trace!(target: "h2::proto", "frame");
-            tracing::debug!(target: "rustls::server::hs", "hello");
-            tracing::warn!(target: "h2", "kept");
-            tracing::trace!(target: "hwsnap::dws", "ours");
-        });
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        let messages: Vec<String> = text
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["@message"].to_string())
-            .collect();
-        assert_eq!(messages, ["\"kept\"", "\"ours\""]);
+    fn library_noise_is_capped_but_provider_lines_pass() {
+        assert_eq!(
+            messages_at(LevelFilter::DEBUG, library_events),
+            ["\"kept\"", "\"ours\""],
+            "no HTTP pool chatter at DEBUG"
+        );
+        assert_eq!(
+            messages_at(LevelFilter::TRACE, library_events),
+            [
+                "\"kept\"",
+                "\"starting new connection\"",
+                "\"shouldn't retry!\"",
+                "\"ours\""
+            ],
+            "the HTTP libraries' DEBUG under TRACE, never h2 frames or their TRACE"
+        );
     }
 
     #[test]

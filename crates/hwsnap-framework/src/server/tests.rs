@@ -632,6 +632,13 @@ async fn read_keeps_gone_and_panics_apart() {
     let r = read(&s, &state).await;
     assert!(undv(r.new_state, &ty).is_null());
     assert!(r.diagnostics[0].summary.contains("no longer exists"));
+    assert!(
+        r.diagnostics[0]
+            .detail
+            .ends_with("this plan will create it again."),
+        "{}",
+        r.diagnostics[0].detail
+    );
 
     let s = server(with_resource(ClosureResource {
         read: Arc::new(|resp| {
