@@ -24,6 +24,7 @@ macro_rules! snapshot_model {
 
 mod css_index_snapshot;
 mod dws_snapshot;
+mod moved;
 
 pub use css_index_snapshot::{CssIndexSnapshot, Model as CssIndexSnapshotModel};
 pub use dws_snapshot::{DwsSnapshot, Model as DwsSnapshotModel};

@@ -114,6 +114,11 @@ impl Client {
         Ok(())
     }
 
+    /// The region the client was configured for.
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
     /// DWS calls.
     pub fn dws(&self) -> Dws<'_> {
         Dws { client: self }
