@@ -15,6 +15,7 @@ mod acceptance {
     mod faults;
     mod interrupts;
     mod lifecycle;
+    mod moved;
     mod schema;
     mod security;
     mod smoke;
