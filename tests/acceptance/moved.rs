@@ -149,7 +149,7 @@ fn moves_from_the_official_provider(
         state["values"]["status"], kind.final_status,
         "read after the move"
     );
-    assert_eq!(in_state(&wd), [to.clone()]);
+    assert_eq!(in_state(&wd), [to.as_str()]);
     wd.expect_empty_plan();
 
     // Once applied, the moved block and the official provider can go.
