@@ -364,3 +364,32 @@ fn a_region_mismatch_is_a_warning_until_the_move_is_applied() {
         assert!(again.contains("No changes."), "{again}");
     });
 }
+
+#[test]
+fn a_move_between_hwsnap_providers_keeps_the_state() {
+    for_each_cli(|cli| {
+        let emu = Emulator::start(EmulatorOptions::default());
+        let cluster = &emu.dws_clusters()[0];
+        let wd = Workdir::new(cli, &emu);
+        let split = DWS.resource("nightly", cluster, "nightly", "");
+        wd.write("main.tf", &(providers(&["dws", "hwsnap"], false) + &split));
+        wd.apply();
+        let before = wd.state_values("dws_snapshot.nightly");
+
+        let all = DWS.resource("all", cluster, "nightly", "  provider   = hwsnap\n");
+        let config = providers(&["dws", "hwsnap"], false)
+            + &all
+            + &moved("dws_snapshot.nightly", "dws_snapshot.all");
+        wd.write("main.tf", &config);
+        expect_move_only(&wd, "dws_snapshot.nightly", "dws_snapshot.all");
+        wd.apply();
+        let state = wd.state_resource("dws_snapshot.all");
+        assert_eq!(
+            state["provider_name"],
+            "registry.terraform.io/hwsnap/hwsnap"
+        );
+        assert_eq!(state["values"], before, "the same state");
+        wd.expect_empty_plan();
+        assert_eq!(emu.snapshots("dws_snapshots").len(), 1);
+    });
+}

@@ -390,9 +390,9 @@ fn missing_attribute(
     Diagnostic::error(
         format!("Cannot move {source} into {target}: no {attribute}"),
         format!(
-            "{which} has no {attribute} in its state ({}), and {target} needs it. Refresh the resource \
-             with its own provider so its state holds {attribute}, or remove the moved block and \
-             import the object as {target} instead.",
+            "{which} has no {attribute} in its state ({}), and {target} needs it to find the \
+             object. Remove the moved block, take the old resource out of the state (terraform \
+             state rm, or a removed block) and import the object as {target} instead.",
             input.provider
         ),
     )
