@@ -435,9 +435,19 @@ async fn create(
 }
 
 async fn read(s: &Server<TestProvider>, state: &Value) -> pb::read_resource::Response {
+    read_private(s, state, &[]).await
+}
+
+/// Reads `state` stored with `private`.
+async fn read_private(
+    s: &Server<TestProvider>,
+    state: &Value,
+    private: &[u8],
+) -> pb::read_resource::Response {
     let req = pb::read_resource::Request {
         type_name: "test_thing".into(),
         current_state: dv(state, &thing_ty(s)),
+        private: private.to_vec(),
         ..Default::default()
     };
     s.read_resource(Request::new(req))
@@ -1149,16 +1159,7 @@ async fn private_state_goes_from_read_to_plan_to_apply() {
     let state = undv(created.new_state, &ty);
 
     // A read gets the stored private state and returns what it made of it.
-    let read = s
-        .read_resource(Request::new(pb::read_resource::Request {
-            type_name: "test_thing".into(),
-            current_state: dv(&state, &ty),
-            private: created.private.clone(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+    let read = read_private(&s, &state, &created.private).await;
     let after_read = private_of(&read.private);
     assert_eq!(after_read.get(SEEN), Some("1"));
     assert_eq!(
@@ -1166,16 +1167,7 @@ async fn private_state_goes_from_read_to_plan_to_apply() {
         Some("made-here"),
         "other entries stay"
     );
-    let read_again = s
-        .read_resource(Request::new(pb::read_resource::Request {
-            type_name: "test_thing".into(),
-            current_state: dv(&state, &ty),
-            private: read.private.clone(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+    let read_again = read_private(&s, &state, &read.private).await;
     assert_eq!(private_of(&read_again.private).get(SEEN), Some("2"));
 
     // A plan keeps the prior private state; an in-place update starts from it.
@@ -1250,16 +1242,7 @@ async fn a_panicking_read_keeps_the_stored_private_state() {
     }))
     .await;
     let (state, _, _) = create(&s).await;
-    let r = s
-        .read_resource(Request::new(pb::read_resource::Request {
-            type_name: "test_thing".into(),
-            current_state: dv(&state, &thing_ty(&s)),
-            private: SDK_PRIVATE.to_vec(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
+    let r = read_private(&s, &state, SDK_PRIVATE).await;
     assert_eq!(r.private, SDK_PRIVATE);
 }
 
