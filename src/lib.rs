@@ -2,8 +2,10 @@
 //!
 //! Main types: [`HwsnapProvider`] (the provider block and its resource
 //! types), the resources [`resources::DwsSnapshot`] and
-//! [`resources::CssIndexSnapshot`], and [`main`], which each of the three thin
-//! binaries calls with the resource types it serves.
+//! [`resources::CssIndexSnapshot`], the actions
+//! [`actions::DwsCreateSnapshot`], [`actions::CssCreateIndexSnapshot`] and
+//! [`actions::CssRestoreIndexSnapshot`], and [`main`], which each of the
+//! three thin binaries calls with the types it serves.
 //!
 //! The one design decision to know: one library, three binaries. Terraform
 //! takes a resource type's prefix as its provider's local name, so
@@ -12,6 +14,7 @@
 //! and `terraform-provider-hwsnap` serves both for users who prefer one
 //! provider with the `provider` meta-argument.
 
+pub mod actions;
 pub mod provider;
 pub mod resources;
 

@@ -12,6 +12,7 @@ use hwsnap_framework::{
     Attribute, Block, Diagnostics, Mode, NestedBlock, Nesting, Registry, Schema, async_trait,
 };
 
+use crate::actions::{CssCreateIndexSnapshot, CssRestoreIndexSnapshot, DwsCreateSnapshot};
 use crate::resources::{CssIndexSnapshot, DwsSnapshot};
 
 /// Which resource types a binary serves.
@@ -460,9 +461,12 @@ impl hwsnap_framework::Provider for HwsnapProvider {
     fn register(&self, types: &mut Registry<Client>) {
         if self.serves != Serves::Css {
             types.resource(DwsSnapshot);
+            types.action(DwsCreateSnapshot);
         }
         if self.serves != Serves::Dws {
             types.resource(CssIndexSnapshot);
+            types.action(CssCreateIndexSnapshot);
+            types.action(CssRestoreIndexSnapshot);
         }
     }
 }
@@ -513,6 +517,22 @@ mod tests {
         }
         let all = Server::new(HwsnapProvider::new(Serves::All));
         assert_eq!(all.resource_types(), ["css_index_snapshot", "dws_snapshot"]);
+        let actions = |serves| {
+            let pages = Server::new(HwsnapProvider::new(serves)).doc_pages();
+            pages
+                .into_iter()
+                .filter_map(|p| p.path.strip_prefix("docs/actions/").map(str::to_owned))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(actions(Serves::Dws), ["dws_create_snapshot.md"]);
+        assert_eq!(
+            actions(Serves::Css),
+            [
+                "css_create_index_snapshot.md",
+                "css_restore_index_snapshot.md"
+            ]
+        );
+        assert_eq!(actions(Serves::All).len(), 3);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod support;
 
 mod acceptance {
+    mod actions;
     mod bad_input;
     mod docs;
     mod examples;

@@ -18,8 +18,32 @@ use super::moved::{self, OfficialCssSnapshot};
 use super::{Ctx, NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait};
 use super::{found, scope};
 
-const KIND: &str = "CSS index snapshot";
-const CLUSTER_EXAMPLE: &str = "4f3deec3-efa8-4598-bf91-560aad1377a3";
+pub(crate) const KIND: &str = "CSS index snapshot";
+pub(crate) const CLUSTER_EXAMPLE: &str = "4f3deec3-efa8-4598-bf91-560aad1377a3";
+
+/// The cloud's rules for a CSS snapshot's name, description and indices,
+/// shared with the CSS actions.
+pub(crate) const NAME_LENGTH: (usize, usize) = (4, 64);
+pub(crate) const DESCRIPTION_LENGTH: usize = 256;
+pub(crate) const DESCRIPTION_FORBIDDEN: &str = "<>!=&\"'";
+pub(crate) const INDICES_LENGTH: usize = 1024;
+
+/// What a name (or the start of one) may contain.
+pub(crate) fn name_chars() -> Pattern {
+    Pattern::new(
+        r"^[a-z][a-z0-9_-]*$",
+        "start with a lowercase letter and contain only lowercase letters, digits, - and _",
+    )
+}
+
+/// A comma-separated list of index names or patterns.
+pub(crate) fn indices_list() -> Pattern {
+    Pattern::new(
+        r#"^[^A-Z\s"\\<|>/?,]+(,[^A-Z\s"\\<|>/?,]+)*$"#,
+        "be a comma-separated list of index names or patterns: lowercase, no spaces, no empty \
+         entries, none of \" \\ < | > / ?",
+    )
+}
 
 snapshot_model! {
     /// A manual index snapshot of a Cloud Search Service cluster, stored in the cluster's
@@ -34,26 +58,19 @@ snapshot_model! {
             .identity(),
         /// The snapshot's name, unique per cluster.
         name: String = required()
-            .validate(Length::between(4, 64))
-            .validate(Pattern::new(
-                r"^[a-z][a-z0-9_-]*$",
-                "start with a lowercase letter and contain only lowercase letters, digits, - and _",
-            ))
+            .validate(Length::between(NAME_LENGTH.0, NAME_LENGTH.1))
+            .validate(name_chars())
             .plan(RequiresReplace),
         /// A description of the snapshot.
         description: Option<String> = optional()
-            .validate(Length::at_most(256))
-            .validate(ForbiddenChars("<>!=&\"'"))
+            .validate(Length::at_most(DESCRIPTION_LENGTH))
+            .validate(ForbiddenChars(DESCRIPTION_FORBIDDEN))
             .plan(RequiresReplace),
         /// The indices to snapshot, comma-separated; `*` matches any characters (`logs-2026*`).
         /// Unset means all indices, and the state then holds what the cloud reports.
         indices: Option<String> = optional_computed()
-            .validate(Length::between(1, 1024))
-            .validate(Pattern::new(
-                r#"^[^A-Z\s"\\<|>/?,]+(,[^A-Z\s"\\<|>/?,]+)*$"#,
-                "be a comma-separated list of index names or patterns: lowercase, no spaces, no empty \
-                 entries, none of \" \\ < | > / ?",
-            ))
+            .validate(Length::between(1, INDICES_LENGTH))
+            .validate(indices_list())
             .plan(RequiresReplace),
         /// The snapshot ID.
         id: Option<String> = computed().plan(UseStateForUnknown).identity(),
@@ -195,7 +212,7 @@ impl Model {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use hwsnap_cloud::CssStatus;
     use hwsnap_framework::Model as _;

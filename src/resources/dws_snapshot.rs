@@ -16,7 +16,21 @@ use super::moved::{self, OfficialDwsSnapshot};
 use super::{Ctx, NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait};
 use super::{found, scope};
 
-const KIND: &str = "DWS snapshot";
+pub(crate) const KIND: &str = "DWS snapshot";
+
+/// The cloud's rules for a DWS snapshot's name and description, shared
+/// with the `dws_create_snapshot` action.
+pub(crate) const NAME_LENGTH: (usize, usize) = (4, 64);
+pub(crate) const DESCRIPTION_LENGTH: usize = 256;
+pub(crate) const DESCRIPTION_FORBIDDEN: &str = "!<>'=&\"";
+
+/// What a name (or the start of one) may contain.
+pub(crate) fn name_chars() -> Pattern {
+    Pattern::new(
+        r"^[A-Za-z][A-Za-z0-9_-]*$",
+        "start with a letter and contain only letters, digits, - and _",
+    )
+}
 
 snapshot_model! {
     /// A manual snapshot of a GaussDB(DWS) cluster. Creating one waits until the snapshot is
@@ -29,16 +43,13 @@ snapshot_model! {
             .plan(RequiresReplace),
         /// The snapshot's name, unique per cluster (case-insensitively).
         name: String = required()
-            .validate(Length::between(4, 64))
-            .validate(Pattern::new(
-                r"^[A-Za-z][A-Za-z0-9_-]*$",
-                "start with a letter and contain only letters, digits, - and _",
-            ))
+            .validate(Length::between(NAME_LENGTH.0, NAME_LENGTH.1))
+            .validate(name_chars())
             .plan(RequiresReplace),
         /// A description of the snapshot.
         description: Option<String> = optional()
-            .validate(Length::at_most(256))
-            .validate(ForbiddenChars("!<>'=&\""))
+            .validate(Length::at_most(DESCRIPTION_LENGTH))
+            .validate(ForbiddenChars(DESCRIPTION_FORBIDDEN))
             .plan(RequiresReplace),
         /// The snapshot ID.
         id: Option<String> = computed().plan(UseStateForUnknown).identity(),
@@ -153,7 +164,7 @@ impl Model {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use hwsnap_cloud::{DwsSnapshotType, DwsStatus};
     use hwsnap_framework::Model as _;

@@ -1,7 +1,10 @@
-//! The resource types, one file each, and what they share: the timeouts,
-//! the cluster-ID rule, what a snapshot's status means while waiting (one
-//! mapping per service), the create-then-wait and delete-then-wait shapes,
-//! and turning client and wait errors into diagnostics.
+//! The resource types, one file each, and what they share with each other
+//! and with the actions (`crate::actions`): the timeouts, the cluster-ID
+//! rule, what a snapshot's status means while waiting (one mapping per
+//! service, and one for a CSS restore), the create-then-wait and
+//! delete-then-wait shapes — [`create_then_wait`] and [`delete_then_gone`]
+//! with typed outcomes, worded as diagnostics by each caller — and turning
+//! client and wait errors into diagnostics.
 
 /// Declares a snapshot type's model: its own attributes, then the ones every
 /// snapshot type has, written once here.
@@ -22,8 +25,8 @@ macro_rules! snapshot_model {
     };
 }
 
-mod css_index_snapshot;
-mod dws_snapshot;
+pub(crate) mod css_index_snapshot;
+pub(crate) mod dws_snapshot;
 mod moved;
 
 pub use css_index_snapshot::{CssIndexSnapshot, Model as CssIndexSnapshotModel};
@@ -33,8 +36,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use hwsnap_cloud::{
-    Client, ClusterGuard, Created, CssSnapshot, CssStatus, DwsSnapshot as DwsCloudSnapshot,
-    DwsStatus, Error as CloudError, Scope,
+    Client, ClusterGuard, Created, CssRestoreStatus, CssSnapshot, CssStatus,
+    DwsSnapshot as DwsCloudSnapshot, DwsStatus, Error as CloudError, Scope,
 };
 use hwsnap_framework::cty::AttributePath;
 use hwsnap_framework::timeouts::{Timeout, format_duration};
@@ -112,6 +115,29 @@ impl Snapshot for CssSnapshot {
     }
 }
 
+/// A CSS snapshot as far as a restore of it goes: its `restoreStatus`
+/// (`success` is ready, `failed` is final; `none` — not begun yet — and
+/// `restoring` are pending, and so is a word the cloud has not used before).
+#[derive(Debug, Clone)]
+pub(crate) struct CssRestore(pub CssSnapshot);
+
+impl Snapshot for CssRestore {
+    fn progress(&self) -> Progress {
+        match self.0.restore_status {
+            Some(CssRestoreStatus::Success) => Progress::Ready,
+            Some(CssRestoreStatus::Failed) => Progress::Failed,
+            _ => Progress::Pending,
+        }
+    }
+
+    fn status(&self) -> &str {
+        self.0
+            .restore_status
+            .as_ref()
+            .map_or("NONE", CssRestoreStatus::as_str)
+    }
+}
+
 /// The attribute a cloud error is about, when it is about one.
 fn error_path(err: &CloudError) -> Option<AttributePath> {
     match err {
@@ -133,7 +159,7 @@ pub(crate) fn cloud_diagnostic(summary: &str, err: &CloudError) -> Diagnostic {
 
 /// Why a wait failed before its deadline.
 #[derive(Debug)]
-enum WaitFailure {
+pub(crate) enum WaitFailure {
     /// The object reached a status it will not leave.
     Status(String),
     /// The cloud call to check on it failed.
@@ -213,11 +239,91 @@ impl<'a> NewSnapshot<'a> {
     }
 }
 
+/// Why no turn on the cluster came: nothing was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoTurn {
+    /// StopProvider came first.
+    Stopped,
+    /// The operation's deadline came first.
+    OutOfTime,
+}
+
+/// Why a create-then-wait ended without a ready snapshot.
+#[derive(Debug)]
+pub(crate) enum CreateFailure {
+    /// Waiting for the turn on the cluster ended: nothing was created.
+    NoTurn(NoTurn),
+    /// The create call failed: nothing was created.
+    Create(CloudError),
+    /// The snapshot `id` exists, but waiting for it to be ready ended.
+    Wait {
+        id: String,
+        error: WaitError<WaitFailure>,
+    },
+}
+
 /// The common shape of every snapshot create: wait for this process's turn
-/// on the cluster, create, record the ID in `id` at once, then poll `show`
-/// until the snapshot is ready, all within the create's deadline. Returns
-/// the ready snapshot; otherwise pushes a diagnostic, and whatever ID was
-/// recorded stays in state.
+/// on `cluster_id`, create, tell `created` the ID at once, then poll `show`
+/// until the snapshot is ready (telling `pending` each status on the way),
+/// all within the operation's deadline. The turn is held until the wait
+/// ends.
+pub(crate) async fn create_then_wait<S, Cr, CrFut, Sh, ShFut>(
+    ctx: &Ctx<'_>,
+    cluster_id: &str,
+    (create, created): (Cr, impl FnOnce(&Created)),
+    (show, pending): (Sh, impl Fn(&str)),
+) -> Result<S, CreateFailure>
+where
+    S: Snapshot,
+    Cr: FnOnce() -> CrFut,
+    CrFut: Future<Output = Result<Created, CloudError>>,
+    Sh: Fn(String) -> ShFut,
+    ShFut: Future<Output = Result<S, CloudError>>,
+{
+    let _turn = queue_on_cluster(ctx, cluster_id)
+        .await
+        .map_err(CreateFailure::NoTurn)?;
+    let made = create().await.map_err(CreateFailure::Create)?;
+    if made.adopted {
+        tracing::info!(id = %made.id, cluster_id, "adopted the snapshot an earlier attempt created");
+    }
+    created(&made);
+    let id = made.id;
+    wait_ready(ctx, || show(id.clone()), pending)
+        .await
+        .map_err(|error| CreateFailure::Wait { id, error })
+}
+
+/// Polls `show` with the adaptive backoff until what it finds is ready by
+/// its [`Snapshot::progress`], within the operation's deadline, ended early
+/// by StopProvider; `pending` hears each status that is not final yet.
+pub(crate) async fn wait_ready<S, Sh, ShFut>(
+    ctx: &Ctx<'_>,
+    show: Sh,
+    pending: impl Fn(&str),
+) -> Result<S, WaitError<WaitFailure>>
+where
+    S: Snapshot,
+    Sh: Fn() -> ShFut,
+    ShFut: Future<Output = Result<S, CloudError>>,
+{
+    let poll = || async {
+        let s = show().await.map_err(WaitFailure::Cloud)?;
+        match s.progress() {
+            Progress::Ready => Ok(Poll::Ready(s)),
+            Progress::Pending => {
+                pending(s.status());
+                Ok(Poll::Pending(s.status().to_owned()))
+            }
+            Progress::Failed => Err(WaitFailure::Status(s.status().to_owned())),
+        }
+    };
+    wait::until(ctx.cancel, ctx.deadline, Backoff::default(), poll).await
+}
+
+/// A resource's create: [`create_then_wait`], recording the ID in `id` as
+/// soon as the cloud returns it. Returns the ready snapshot; otherwise
+/// pushes a diagnostic, and whatever ID was recorded stays in state.
 pub(crate) async fn create_and_wait<S, Cr, CrFut, Sh, ShFut>(
     ctx: &Ctx<'_>,
     (id, diagnostics): (&mut Option<String>, &mut Diagnostics),
@@ -237,49 +343,65 @@ where
         name,
         cluster_id,
     } = new;
-    let _turn = match queue_on_cluster(ctx, cluster_id).await {
-        Ok(turn) => turn,
-        Err(d) => {
-            diagnostics.push(d);
-            return None;
+    let record = |c: &Created| *id = Some(c.id.clone());
+    let d = match create_then_wait(ctx, cluster_id, (create, record), (show, |_| {})).await {
+        Ok(s) => return Some(s),
+        Err(CreateFailure::NoTurn(why)) => no_turn_diagnostic(cluster_id, why),
+        Err(CreateFailure::Create(e)) => cloud_diagnostic(&format!("Failed to create {kind}"), &e),
+        Err(CreateFailure::Wait { id, error }) => {
+            wait_diagnostic(ctx, &format!("{kind} {name:?} ({id})"), error)
         }
     };
-    let created = match create().await {
-        Ok(c) => c,
-        Err(e) => {
-            diagnostics.push(cloud_diagnostic(&format!("Failed to create {kind}"), &e));
-            return None;
-        }
-    };
-    *id = Some(created.id.clone());
-    if created.adopted {
-        tracing::info!(id = %created.id, name, "adopted the {kind} an earlier attempt created");
-    }
-    let poll = || async {
-        let s = show(created.id.clone()).await.map_err(WaitFailure::Cloud)?;
-        match s.progress() {
-            Progress::Ready => Ok(Poll::Ready(s)),
-            Progress::Pending => Ok(Poll::Pending(s.status().to_owned())),
-            Progress::Failed => Err(WaitFailure::Status(s.status().to_owned())),
-        }
-    };
-    match wait::until(ctx.cancel, ctx.deadline, Backoff::default(), poll).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            let what = format!("{kind} {name:?} ({})", created.id);
-            diagnostics.push(wait_diagnostic(ctx, &what, e));
-            None
-        }
-    }
+    diagnostics.push(d);
+    None
 }
 
-/// Deletes a snapshot and waits until it is gone, within the delete's
-/// deadline; pushes a diagnostic when it cannot.
+/// Why a delete-then-wait did not see the snapshot gone.
+#[derive(Debug)]
+pub(crate) enum DeleteFailure {
+    /// The delete call failed.
+    Delete(CloudError),
+    /// The delete was accepted, but waiting for the snapshot to go ended.
+    Wait(WaitError<WaitFailure>),
+}
+
+/// Deletes a snapshot and waits until it is gone, within the operation's
+/// deadline.
 ///
 /// A busy cluster (a snapshot still being made cannot be deleted yet) is
 /// retried by the client, until the deadline of the scope `delete` runs
 /// under; an already-missing snapshot counts as deleted. `show` finds the
 /// snapshot while it still exists.
+pub(crate) async fn delete_then_gone<S, Del, DelFut, Sh, ShFut>(
+    ctx: &Ctx<'_>,
+    delete: Del,
+    show: Sh,
+) -> Result<(), DeleteFailure>
+where
+    S: Snapshot,
+    Del: FnOnce() -> DelFut,
+    DelFut: Future<Output = Result<(), CloudError>>,
+    Sh: Fn() -> ShFut,
+    ShFut: Future<Output = Result<S, CloudError>>,
+{
+    match delete().await {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => return Err(DeleteFailure::Delete(e)),
+    }
+    wait::until(ctx.cancel, ctx.deadline, Backoff::default(), || async {
+        match show().await {
+            Ok(s) => Ok(Poll::Pending(s.status().to_owned())),
+            Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
+            Err(e) => Err(WaitFailure::Cloud(e)),
+        }
+    })
+    .await
+    .map_err(DeleteFailure::Wait)
+}
+
+/// A resource's delete: [`delete_then_gone`], pushing a diagnostic when it
+/// cannot.
 pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
     ctx: &Ctx<'_>,
     what: &str,
@@ -288,30 +410,17 @@ pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
     show: Sh,
 ) where
     S: Snapshot,
-    Del: Fn() -> DelFut,
+    Del: FnOnce() -> DelFut,
     DelFut: Future<Output = Result<(), CloudError>>,
     Sh: Fn() -> ShFut,
     ShFut: Future<Output = Result<S, CloudError>>,
 {
-    let deleted = match delete().await {
-        Ok(()) => Ok(()),
-        Err(e) if e.is_not_found() => return,
-        Err(e) => Err(cloud_diagnostic(&format!("Failed to delete {what}"), &e)),
-    };
-    let gone = match deleted {
-        Ok(()) => wait::until(ctx.cancel, ctx.deadline, Backoff::default(), || async {
-            match show().await {
-                Ok(s) => Ok(Poll::Pending(s.status().to_owned())),
-                Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
-                Err(e) => Err(WaitFailure::Cloud(e)),
-            }
-        })
-        .await
-        .map_err(|e| wait_diagnostic(ctx, what, e)),
-        Err(d) => Err(d),
-    };
-    if let Err(d) = gone {
-        diagnostics.push(d);
+    match delete_then_gone(ctx, delete, show).await {
+        Ok(()) => {}
+        Err(DeleteFailure::Delete(e)) => {
+            diagnostics.push(cloud_diagnostic(&format!("Failed to delete {what}"), &e))
+        }
+        Err(DeleteFailure::Wait(e)) => diagnostics.push(wait_diagnostic(ctx, what, e)),
     }
 }
 
@@ -338,7 +447,7 @@ pub(crate) fn found<S, M>(
 
 /// Waits for this process's turn on a cluster (the cloud makes one snapshot
 /// per cluster at a time), within the operation's deadline.
-async fn queue_on_cluster(ctx: &Ctx<'_>, cluster_id: &str) -> Result<ClusterGuard, Diagnostic> {
+async fn queue_on_cluster(ctx: &Ctx<'_>, cluster_id: &str) -> Result<ClusterGuard, NoTurn> {
     let deadline = async {
         match ctx.deadline {
             Some(d) => tokio::time::sleep_until(d).await,
@@ -347,17 +456,25 @@ async fn queue_on_cluster(ctx: &Ctx<'_>, cluster_id: &str) -> Result<ClusterGuar
     };
     tokio::select! {
         guard = ctx.data.lock_cluster(cluster_id) => Ok(guard),
-        _ = ctx.cancel.cancelled() => Err(Diagnostic::error(
+        _ = ctx.cancel.cancelled() => Err(NoTurn::Stopped),
+        _ = deadline => Err(NoTurn::OutOfTime),
+    }
+}
+
+/// A resource's diagnostic for a create that got no turn on its cluster.
+fn no_turn_diagnostic(cluster_id: &str, why: NoTurn) -> Diagnostic {
+    match why {
+        NoTurn::Stopped => Diagnostic::error(
             "Stopped before creating the snapshot",
             "Terraform was interrupted while this snapshot waited for its turn on the cluster; nothing was created.",
-        )),
-        _ = deadline => Err(Diagnostic::error(
+        ),
+        NoTurn::OutOfTime => Diagnostic::error(
             "Timed out waiting for the cluster",
             format!(
                 "Other snapshots of cluster {cluster_id} took the whole create timeout; nothing was created. \
                  Raise timeouts.create or create fewer snapshots of one cluster at a time."
             ),
-        )),
+        ),
     }
 }
 
@@ -401,5 +518,22 @@ mod tests {
         assert_eq!(css(CssStatus::Building).progress(), Progress::Pending);
         assert_eq!(css(CssStatus::PartFailed).progress(), Progress::Failed);
         assert_eq!(css(CssStatus::Failed).status(), "FAILED");
+        let restore = |word: Option<&str>| {
+            CssRestore(CssSnapshot {
+                restore_status: word.map(CssRestoreStatus::parse),
+                ..css_index_snapshot::tests::snapshot()
+            })
+        };
+        assert_eq!(restore(Some("success")).progress(), Progress::Ready);
+        assert_eq!(restore(Some("failed")).progress(), Progress::Failed);
+        for pending in [None, Some("none"), Some("restoring"), Some("queued")] {
+            assert_eq!(
+                restore(pending).progress(),
+                Progress::Pending,
+                "{pending:?}"
+            );
+        }
+        assert_eq!(restore(None).status(), "NONE");
+        assert_eq!(restore(Some("restoring")).status(), "RESTORING");
     }
 }

@@ -43,7 +43,7 @@ fn signal(pid: u32, signal: &str) {
 }
 
 /// Waits until `cond` holds, polling every 50 ms; panics after `within`.
-fn wait_until(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+pub(super) fn wait_until(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -53,7 +53,7 @@ fn wait_until(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
 
 /// A spawned `terraform` (leading its own process group), killed with its
 /// whole group when dropped, so a failing test leaves no process behind.
-struct Spawned(Child);
+pub(super) struct Spawned(pub(super) Child);
 
 impl Spawned {
     fn pid(&self) -> u32 {
@@ -150,8 +150,9 @@ fn converge(emu: &Emulator, wd: &Workdir, expected: usize) {
     wd.expect_empty_plan();
 }
 
-fn sigint_mid_create(cli: &TerraformCli) {
-    let (emu, wd, mut apply) = twenty_waiting(cli, "int");
+/// Sends SIGINT to a spawned `terraform` and waits for it to end: it must
+/// fail, within 5 s. Returns how soon it ended and what it printed.
+pub(super) fn interrupt(apply: &mut Spawned, wd: &Workdir) -> (Duration, String) {
     let sent = Instant::now();
     signal(apply.pid(), "INT");
     let status = apply
@@ -165,6 +166,12 @@ fn sigint_mid_create(cli: &TerraformCli) {
         "terraform took {stopped:?} to stop after SIGINT:\n{output}"
     );
     assert!(output.contains("Interrupt received"), "{output}");
+    (stopped, output)
+}
+
+fn sigint_mid_create(cli: &TerraformCli) {
+    let (emu, wd, mut apply) = twenty_waiting(cli, "int");
+    let (stopped, output) = interrupt(&mut apply, &wd);
 
     // Every snapshot the cloud made is in state (tainted): none orphaned.
     let state = in_state(&wd);

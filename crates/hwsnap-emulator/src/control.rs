@@ -92,6 +92,27 @@ pub struct StateView {
     pub dws_snapshots: Vec<DwsSnapshotWire>,
     /// CSS snapshots, wire format (with `clusterId`).
     pub css_snapshots: Vec<CssBackupWire>,
+    /// The last restore of each CSS snapshot restored so far: what was
+    /// asked for, which the list's `restoreStatus` does not show.
+    pub css_restores: Vec<RestoreView>,
+}
+
+/// The last restore of one CSS snapshot, as `GET /_emulator/state` shows it.
+#[derive(Debug, Serialize)]
+pub struct RestoreView {
+    /// The snapshot restored.
+    pub snapshot_id: String,
+    /// The cluster it belongs to.
+    pub cluster_id: String,
+    /// The cluster restored into.
+    pub target_cluster: String,
+    /// Indices asked for (empty means all).
+    pub indices: String,
+    pub rename_pattern: Option<String>,
+    pub rename_replacement: Option<String>,
+    pub replace_exist_indices: bool,
+    /// `restoring`, `success` or `failed`, now.
+    pub status: &'static str,
 }
 
 /// `GET /_emulator/state`
@@ -110,6 +131,7 @@ pub async fn get_state(State(state): State<AppState>) -> Json<StateView> {
     };
     let mut dws_snapshots = Vec::new();
     let mut css_snapshots = Vec::new();
+    let mut css_restores = Vec::new();
     for s in &e.snapshots {
         let Some(cluster) = e.cluster(s.service, &s.cluster_id) else {
             continue;
@@ -117,6 +139,18 @@ pub async fn get_state(State(state): State<AppState>) -> Json<StateView> {
         match s.service {
             Service::Dws => dws_snapshots.push(DwsSnapshotWire::new(s, &cluster.name, now)),
             Service::Css => css_snapshots.push(CssBackupWire::new(s, cluster, now)),
+        }
+        if let Some(r) = &s.restore {
+            css_restores.push(RestoreView {
+                snapshot_id: s.id.clone(),
+                cluster_id: s.cluster_id.clone(),
+                target_cluster: r.target_cluster.clone(),
+                indices: r.indices.clone(),
+                rename_pattern: r.rename_pattern.clone(),
+                rename_replacement: r.rename_replacement.clone(),
+                replace_exist_indices: r.replace_exist_indices,
+                status: r.status(now).as_str(),
+            });
         }
     }
     Json(StateView {
@@ -126,6 +160,7 @@ pub async fn get_state(State(state): State<AppState>) -> Json<StateView> {
         css_clusters: clusters(Service::Css),
         dws_snapshots,
         css_snapshots,
+        css_restores,
     })
 }
 

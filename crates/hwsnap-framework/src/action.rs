@@ -8,6 +8,8 @@
 //! panic into one, and ends the invoke promptly when Terraform asks the
 //! provider to stop.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use hwsnap_cty::Value;
 use tokio::sync::mpsc;
@@ -47,8 +49,17 @@ impl ProgressSink {
         Self { tx }
     }
 
+    /// A sink and the receiving end of what is sent to it, holding up to
+    /// `buffer` messages: for testing the parts of an action that report
+    /// progress, without a server.
+    pub fn channel(buffer: usize) -> (Self, mpsc::Receiver<String>) {
+        let (tx, rx) = mpsc::channel(buffer.max(1));
+        (Self { tx }, rx)
+    }
+
     /// Shows `message` to the user now. Never fails: once Terraform stopped
-    /// listening, messages are dropped.
+    /// listening, or asked the provider to stop, messages are dropped (put
+    /// what the user must know after an interrupt in the diagnostics).
     pub async fn send(&self, message: impl Into<String>) {
         let _ = self.tx.send(message.into()).await;
     }
@@ -68,6 +79,15 @@ pub trait Action<D: Send + Sync + 'static>: Send + Sync + 'static {
     /// `&[Timeout { operation: "invoke", … }]` to add a `timeouts` block
     /// bounding the invoke ([`Ctx::deadline`]).
     const TIMEOUTS: &'static [Timeout] = &[];
+
+    /// The invoke's timeout when the action takes it from an attribute of
+    /// its own configuration (such as `timeout = "30m"`) instead of a
+    /// `timeouts` block; `Some` replaces what [`Action::TIMEOUTS`] gives.
+    /// The framework puts it, named `"invoke"`, and the deadline it sets on
+    /// the invoke's [`Ctx`].
+    fn timeout(&self, _config: &Self::Config) -> Option<Duration> {
+        None
+    }
 
     /// Checks across attributes; the config may hold unknown values.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
@@ -170,6 +190,14 @@ where
             Ok(c) => c,
             Err(e) => return e.diagnostic("action configuration").into(),
         };
+        let bounded;
+        let ctx = match self.0.timeout(&config) {
+            Some(limit) => {
+                bounded = Ctx::new(ctx.data, ctx.cancel, Some(("invoke", limit)));
+                &bounded
+            }
+            None => ctx,
+        };
         let mut resp = InvokeResponse::default();
         let op = format!("{} invoke", A::TYPE_NAME);
         let run = self
@@ -179,5 +207,19 @@ where
             resp.diagnostics.push(d);
         }
         resp.diagnostics
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sink_channel_receives_what_is_sent() {
+        let (sink, mut rx) = ProgressSink::channel(2);
+        sink.send("one").await;
+        drop(sink);
+        assert_eq!(rx.recv().await.as_deref(), Some("one"));
+        assert_eq!(rx.recv().await, None);
     }
 }

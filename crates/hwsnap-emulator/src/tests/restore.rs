@@ -78,6 +78,15 @@ async fn restore_moves_through_restoring_to_success_on_the_create_clock() {
         "201 with an empty body"
     );
     assert_eq!(restore_status(&app, &id).await, "restoring");
+    let (_, state) = send(&app, control("GET", "/_emulator/state", None)).await;
+    assert_eq!(
+        state["css_restores"],
+        json!([{"snapshot_id": id, "cluster_id": CSS, "target_cluster": target,
+            "indices": "logs-*", "rename_pattern": "logs-(.+)",
+            "rename_replacement": "restored-$1", "replace_exist_indices": true,
+            "status": "restoring"}]),
+        "the state shows what the restore asked for"
+    );
 
     // While it runs: the snapshot cannot be deleted or restored again, and
     // the target cluster is busy.
@@ -110,6 +119,7 @@ async fn restore_moves_through_restoring_to_success_on_the_create_clock() {
     assert_eq!(restore_status(&app, &id).await, "success");
     let (_, state) = send(&app, control("GET", "/_emulator/state", None)).await;
     assert_eq!(state["css_snapshots"][0]["restoreStatus"], "success");
+    assert_eq!(state["css_restores"][0]["status"], "success");
     let (s, _) = send(
         &app,
         signed("DELETE", &css_uri(&format!("index_snapshot/{id}")), None),

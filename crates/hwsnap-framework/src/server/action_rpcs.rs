@@ -4,6 +4,12 @@
 //! Terraform asks the provider to stop, the action sees its context
 //! cancelled and gets [`GRACE`] to return what it has; then the invoke ends
 //! anyway, saying so.
+//!
+//! Once stopped, only the `completed` event goes out: progress sent after
+//! StopProvider is dropped. An interrupted Terraform (1.14, 1.15) stops
+//! reading the stream at the first event it gets but keeps receiving, and
+//! crashes ("range function continued iteration") on the event after it;
+//! a lone `completed` event is read, and its diagnostics shown.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -152,7 +158,7 @@ impl<P: Provider> Server<P> {
                     tokio::select! {
                         d = &mut invoke => break d,
                         Some(m) = prx.recv() => {
-                            if tx.send(Sent::Progress(m)).await.is_err() {
+                            if !cancel.is_cancelled() && tx.send(Sent::Progress(m)).await.is_err() {
                                 return;
                             }
                         }
@@ -169,9 +175,12 @@ impl<P: Provider> Server<P> {
                         }
                     }
                 };
-                // Progress sent just before the end still goes out first.
+                // Progress sent just before the end still goes out first,
+                // unless Terraform asked to stop (see the module doc).
                 while let Ok(m) = prx.try_recv() {
-                    let _ = tx.send(Sent::Progress(m)).await;
+                    if !cancel.is_cancelled() {
+                        let _ = tx.send(Sent::Progress(m)).await;
+                    }
                 }
                 let _ = tx.send(Sent::Completed(diags)).await;
             },

@@ -233,8 +233,11 @@ crate::model! {
         /// Progress messages to send.
         messages: Vec<String> = required(),
         /// What to do after them: `ok`, `fail`, `panic`, `wait` (until
-        /// cancelled) or `hang` (ignoring cancellation).
+        /// cancelled), `hang` (ignoring cancellation) or `deadline` (send
+        /// the invoke's timeout and how far off its deadline is).
         then: String = required(),
+        /// The invoke's timeout, in seconds.
+        timeout_seconds: Option<u64> = optional(),
     }
 }
 
@@ -247,6 +250,10 @@ struct ClosureAction {
 impl Action<()> for ClosureAction {
     type Config = Steps;
     const TYPE_NAME: &'static str = "test_run";
+
+    fn timeout(&self, config: &Steps) -> Option<Duration> {
+        config.timeout_seconds.map(Duration::from_secs)
+    }
 
     async fn plan(&self, _: &Ctx<'_, ()>, req: PlanRequest<Steps>, resp: &mut PlanResponse) {
         self.plans.fetch_add(1, Ordering::SeqCst);
@@ -270,9 +277,19 @@ impl Action<()> for ClosureAction {
             "panic" => panic!("action exploded"),
             "wait" => {
                 ctx.cancel.cancelled().await;
+                progress.send("stopped, after the fact").await;
                 resp.diagnostics.error("cancelled", "stopped as asked");
             }
             "hang" => tokio::time::sleep(Duration::from_secs(3600)).await,
+            "deadline" => {
+                let left = ctx.deadline.map(|d| {
+                    d.saturating_duration_since(tokio::time::Instant::now())
+                        .as_secs()
+                });
+                progress
+                    .send(format!("timeout {:?}, {left:?} s left", ctx.timeout))
+                    .await;
+            }
             _ => {}
         }
     }
@@ -900,6 +917,7 @@ fn steps(messages: &[&str], then: &str) -> Value {
         Value::List(messages.iter().map(|m| Value::string(*m)).collect()),
     );
     c.set_attr("then", Value::string(then));
+    c.set_attr("timeout_seconds", Value::Null);
     c
 }
 
@@ -990,6 +1008,24 @@ async fn an_action_streams_progress_then_completes() {
 }
 
 #[tokio::test]
+async fn an_action_may_take_its_timeout_from_its_configuration() {
+    let (p, _) = action_server_provider();
+    let s = server(p).await;
+    assert_eq!(
+        invoke(&s, &steps(&[], "deadline")).await,
+        ["progress: timeout None, None s left", "completed: []"]
+    );
+    let mut bounded = steps(&[], "deadline");
+    bounded.set_attr("timeout_seconds", Value::from(90));
+    let events = invoke(&s, &bounded).await;
+    assert!(
+        events[0] == "progress: timeout Some((\"invoke\", 90s)), Some(89) s left"
+            || events[0] == "progress: timeout Some((\"invoke\", 90s)), Some(90) s left",
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
 async fn stop_provider_ends_an_invoke_promptly() {
     let (p, _) = action_server_provider();
     let s = Arc::new(server(p).await);
@@ -1010,6 +1046,9 @@ async fn stop_provider_ends_an_invoke_promptly() {
         let took = start.elapsed();
         assert_eq!(events[0], "progress: started");
         assert!(events[1].contains(want), "{then}: {events:?}");
+        // Nothing but the completed event after StopProvider: an
+        // interrupted Terraform crashes on a second event.
+        assert_eq!(events.len(), 2, "{then}: {events:?}");
         assert!(
             took < Duration::from_millis(200)
                 + super::action_rpcs::GRACE

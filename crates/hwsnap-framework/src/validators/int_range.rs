@@ -8,9 +8,20 @@ pub struct IntRange {
     pub max: i64,
 }
 
+impl IntRange {
+    /// A whole number of at least `min`, with no upper bound.
+    pub fn at_least(min: i64) -> Self {
+        Self { min, max: i64::MAX }
+    }
+}
+
 impl Validator for IntRange {
     fn description(&self) -> String {
-        format!("a whole number from {} to {}", self.min, self.max)
+        if self.max == i64::MAX {
+            format!("a whole number of at least {}", self.min)
+        } else {
+            format!("a whole number from {} to {}", self.min, self.max)
+        }
     }
 
     fn validate(&self, value: &Value) -> Result<(), String> {
@@ -39,6 +50,17 @@ mod tests {
         assert_eq!(
             v.validate(&half).unwrap_err(),
             "must be a whole number from 0 to 10, got 0.5"
+        );
+    }
+
+    #[test]
+    fn at_least_has_no_upper_bound() {
+        let v = IntRange::at_least(1);
+        assert!(v.validate(&Value::from(1)).is_ok());
+        assert!(v.validate(&Value::from(1_000_000)).is_ok());
+        assert_eq!(
+            v.validate(&Value::from(0)).unwrap_err(),
+            "must be a whole number of at least 1, got 0"
         );
     }
 }

@@ -1,0 +1,9 @@
+terraform {
+  # Actions need Terraform 1.14 or later.
+  required_version = ">= 1.14"
+  required_providers {
+    css = { source = "hwsnap/css" }
+  }
+}
+
+provider "css" {}
