@@ -17,6 +17,7 @@ mod acceptance {
     mod hostile;
     mod interrupts;
     mod lifecycle;
+    mod moved;
     mod new_user;
     mod schema;
     mod security;

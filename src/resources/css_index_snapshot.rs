@@ -7,10 +7,14 @@
 //! so reads look the snapshot up in its cluster's list.
 //!
 //! Import ID: `<cluster_id>/<snapshot_id>`. Identity: `{ cluster_id, id }`.
+//! Moves: from the official provider's `huaweicloud_css_snapshot` (its
+//! `index` is `indices` here), and from `css_index_snapshot` of
+//! `hwsnap/hwsnap` (see [`super::moved`]).
 
 use hwsnap_cloud::{Client, CreateCssSnapshot, CssSnapshot as Cloud};
 use hwsnap_framework::prelude::*;
 
+use super::moved::{self, OfficialCssSnapshot};
 use super::{Ctx, NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait};
 use super::{found, scope};
 
@@ -118,6 +122,7 @@ impl Resource<Client> for CssIndexSnapshot {
         if cluster_id.is_empty() || id.is_empty() {
             return resp.gone("The CSS index snapshot");
         }
+        moved::check_region(ctx, resp, &format!("{KIND} {id}"));
         let result = ctx
             .data
             .css()
@@ -155,6 +160,10 @@ impl Resource<Client> for CssIndexSnapshot {
         Some(import::split([cluster, id], '/'))
     }
 
+    fn moves(&self) -> Vec<MoveSource<Model>> {
+        moved::sources(moved::CSS, "huaweicloud_css_snapshot", Model::from_official)
+    }
+
     /// `indices` is left out when it is `*`, the cloud's choice when unset.
     fn generate_config(&self, config: &mut Model) {
         if config.indices.as_deref() == Some("*") {
@@ -186,6 +195,18 @@ impl Model {
             description: self.description.clone(),
             indices: self.indices.clone(),
         }
+    }
+
+    /// An official `huaweicloud_css_snapshot`: what identifies and
+    /// configures it, `index` as `indices`; the next read fills in the rest.
+    fn from_official(req: MoveRequest<OfficialCssSnapshot>, resp: &mut MoveResponse<Model>) {
+        let s = req.source;
+        resp.state.id = Some(s.id);
+        resp.state.cluster_id = s.cluster_id;
+        resp.state.name = s.name.unwrap_or_default();
+        resp.state.description = moved::text(s.description);
+        resp.state.indices = moved::text(s.index);
+        moved::keep_region(s.region, &mut resp.private);
     }
 
     /// Everything the cloud reports. `indices` comes from the cloud only

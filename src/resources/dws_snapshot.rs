@@ -5,11 +5,14 @@
 //! snapshot: the cloud cannot change one in place. Create waits until the
 //! snapshot is `AVAILABLE`; delete waits until it is gone.
 //!
-//! Import ID: the snapshot ID. Identity: `{ id }`.
+//! Import ID: the snapshot ID. Identity: `{ id }`. Moves: from the official
+//! provider's `huaweicloud_dws_snapshot`, and from `dws_snapshot` of
+//! `hwsnap/hwsnap` (see [`super::moved`]).
 
 use hwsnap_cloud::{Client, CreateDwsSnapshot, DwsSnapshot as Cloud};
 use hwsnap_framework::prelude::*;
 
+use super::moved::{self, OfficialDwsSnapshot};
 use super::{Ctx, NewSnapshot, TIMEOUTS, cluster_id_pattern, create_and_wait, delete_and_wait};
 use super::{found, scope};
 
@@ -93,6 +96,7 @@ impl Resource<Client> for DwsSnapshot {
         let Some(id) = req.state.id.filter(|id| !id.is_empty()) else {
             return resp.gone("The DWS snapshot");
         };
+        moved::check_region(ctx, resp, &format!("{KIND} {id}"));
         let result = ctx.data.dws().show_snapshot(&id, &scope(ctx)).await;
         if let Some(s) = found(resp, &format!("{KIND} {id}"), result) {
             resp.state = Model::from_cloud(&s, &req.state.cluster_id);
@@ -114,6 +118,10 @@ impl Resource<Client> for DwsSnapshot {
         let id = uuid("id").shown_as("snapshot_id");
         Some(import::passthrough(id))
     }
+
+    fn moves(&self) -> Vec<MoveSource<Model>> {
+        moved::sources(moved::DWS, "huaweicloud_dws_snapshot", Model::from_official)
+    }
 }
 
 impl Model {
@@ -124,6 +132,17 @@ impl Model {
             cluster_id: self.cluster_id.clone(),
             description: self.description.clone(),
         }
+    }
+
+    /// An official `huaweicloud_dws_snapshot`: what identifies and
+    /// configures it; the next read fills in the rest.
+    fn from_official(req: MoveRequest<OfficialDwsSnapshot>, resp: &mut MoveResponse<Model>) {
+        let s = req.source;
+        resp.state.id = Some(s.id);
+        resp.state.cluster_id = s.cluster_id.unwrap_or_default();
+        resp.state.name = s.name.unwrap_or_default();
+        resp.state.description = moved::text(s.description);
+        moved::keep_region(s.region, &mut resp.private);
     }
 
     /// Everything the cloud reports; the cluster ID stays when it says none.

@@ -27,6 +27,7 @@ macro_rules! snapshot_model {
 
 pub(crate) mod css_index_snapshot;
 pub(crate) mod dws_snapshot;
+mod moved;
 
 pub use css_index_snapshot::{CssIndexSnapshot, Model as CssIndexSnapshotModel};
 pub use dws_snapshot::{DwsSnapshot, Model as DwsSnapshotModel};

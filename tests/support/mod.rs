@@ -5,7 +5,8 @@
 //! at the provider binaries cargo built, where `terraform` runs as a child
 //! process with a clean environment); [`hcl`] writes the configurations
 //! (headers, resource and import blocks, and [`hcl::Kind`], what differs
-//! between the two resource types).
+//! between the two resource types); [`standin`] builds the stand-in for the
+//! official huaweicloud provider that [`Workdir::serve_standin`] serves.
 //!
 //! The one design decision: every test owns its emulator and its temp dir, so
 //! tests run in parallel, and a missing Terraform CLI fails the run loudly
@@ -29,6 +30,7 @@ mod cli;
 mod emulator;
 pub mod hcl;
 mod process;
+pub mod standin;
 pub mod workdir;
 
 // Re-exports for the test modules; not every module uses every one.

@@ -48,9 +48,16 @@ pub fn provider_dir() -> PathBuf {
 
 /// The CLI configuration text for `provider_dir`.
 pub fn cli_config(provider_dir: &Path) -> String {
-    let dir = hcl_string(&provider_dir.display().to_string());
+    cli_config_with(provider_dir, &[])
+}
+
+/// The CLI configuration text for `provider_dir`, with `extra` overrides
+/// (source address, directory) after hwsnap's.
+pub fn cli_config_with(provider_dir: &Path, extra: &[(String, PathBuf)]) -> String {
     let mut text = String::from("provider_installation {\n  dev_overrides {\n");
-    for source in PROVIDER_SOURCES {
+    let ours = PROVIDER_SOURCES.map(|s| (s.to_owned(), provider_dir.to_owned()));
+    for (source, dir) in ours.iter().chain(extra) {
+        let dir = hcl_string(&dir.display().to_string());
         text.push_str(&format!("    \"{source}\" = {dir}\n"));
     }
     text.push_str("  }\n  direct {}\n}\n");
@@ -78,6 +85,8 @@ pub struct Workdir {
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
     timeout: Duration,
+    /// `dev_overrides` beyond hwsnap's own: (source address, directory).
+    overrides: Vec<(String, PathBuf)>,
 }
 
 impl Workdir {
@@ -129,7 +138,32 @@ impl Workdir {
             dir,
             env,
             timeout: DEFAULT_TIMEOUT,
+            overrides: Vec::new(),
         }
+    }
+
+    /// Serves the stand-in for the official huaweicloud provider
+    /// ([`standin`](super::standin)) as `huaweicloud/huaweicloud`, through
+    /// one more `dev_overrides` entry.
+    pub fn serve_standin(&mut self) -> &mut Self {
+        self.serve_standin_as(super::standin::OFFICIAL)
+    }
+
+    /// Serves the stand-in as the provider at `address` (e.g. a near-miss
+    /// of the official address): its executable, linked under the name
+    /// Terraform looks for, in a directory of its own under the workdir.
+    pub fn serve_standin_as(&mut self, address: &str) -> &mut Self {
+        let ty = super::standin::provider_type(address);
+        let dir = self.path().join("providers").join(ty);
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let link = dir.join(format!("terraform-provider-{ty}"));
+        std::os::unix::fs::symlink(super::standin::executable(), &link)
+            .unwrap_or_else(|e| panic!("cannot link {}: {e}", link.display()));
+        self.overrides.push((address.to_owned(), dir));
+        let config = self.cli_config_path();
+        fs::write(&config, cli_config_with(&provider_dir(), &self.overrides))
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", config.display()));
+        self
     }
 
     /// The working directory.

@@ -127,6 +127,11 @@ impl Client {
         self.inner.transport.endpoint_url(service).to_owned()
     }
 
+    /// The region the client was configured for.
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
     /// DWS calls.
     pub fn dws(&self) -> Dws<'_> {
         Dws { client: self }

@@ -9,10 +9,10 @@
 //!
 //! The one design decision to know: every protocol rule and every piece of
 //! plumbing — decoding and encoding values into models, unknowns during
-//! plan, which paths force replacement, identities, import parsing, "apply
-//! must return wholly known state", timeouts and deadlines, waiting,
-//! cancellation by StopProvider, a panic becoming a diagnostic — lives here,
-//! once. A type only decodes nothing: it gets its model, calls the cloud and
+//! plan, which paths force replacement, identities, import parsing, moves
+//! and private state, "apply must return wholly known state", timeouts and
+//! deadlines, waiting, cancellation by StopProvider, a panic becoming a
+//! diagnostic — lives here, once. A type only decodes nothing: it gets its model, calls the cloud and
 //! fills in its response; each operation gets a request and a pre-filled
 //! response.
 //!
@@ -26,7 +26,12 @@
 //! `TIMEOUTS` for the operations users may bound, then `create`, `read` and
 //! `delete` (and `update` if an attribute can change in place), each a few
 //! lines from the model to the cloud and back; `import` returns
-//! [`import::passthrough`] or [`import::split`]. Register it with
+//! [`import::passthrough`] or [`import::split`]. To accept `moved` blocks
+//! from other resource types or providers, `moves` lists [`MoveSource`]s:
+//! the same type under another provider, or another type read into a small
+//! model of its state and mapped (see [`moves`]). What a later operation
+//! must remember but the user never sees goes in [`Private`] state
+//! (`req.private`, `resp.private`). Register it with
 //! [`Registry::resource`] and add `docs/resources/NAME.md` with the
 //! generated-part markers: the drift test fills it in.
 //!
@@ -69,9 +74,11 @@ pub mod docs;
 pub mod import;
 pub mod list_resource;
 pub mod model;
+pub mod moves;
 pub mod plan;
 pub mod plan_modifiers;
 pub mod prelude;
+pub mod private;
 pub mod provider;
 pub mod resource;
 pub mod schema;
@@ -90,6 +97,8 @@ pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use hwsnap_cty as cty;
 pub use list_resource::{ListRequest, ListResource, ListSink};
 pub use model::Model;
+pub use moves::{MoveRequest, MoveResponse, MoveSource, ProviderName};
+pub use private::Private;
 pub use provider::{Provider, Registry};
 pub use resource::{
     CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse, ReadRequest, ReadResponse,

@@ -53,7 +53,7 @@ impl<D: Send + Sync + 'static> Registry<D> {
     }
 
     pub fn resource<R: Resource<D>>(&mut self, r: R) -> &mut Self {
-        self.resources.push(Arc::new(Typed(r)));
+        self.resources.push(Arc::new(Typed::new(r)));
         self
     }
 

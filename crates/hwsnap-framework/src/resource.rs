@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hwsnap_cty::Value;
+use hwsnap_cty::{Type, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +20,8 @@ use crate::catch::catch;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::import::Import;
 use crate::model::{self, Model, ModelError};
+use crate::moves::{self, MoveInput, MoveSource, Moved};
+use crate::private::Private;
 use crate::schema::Schema;
 use crate::timeouts::{self, Timeout};
 
@@ -65,24 +67,37 @@ pub struct CreateResponse<M> {
     /// as soon as the cloud returns it: on error, whatever is here is still
     /// saved, and Terraform marks the resource tainted.
     pub state: M,
+    /// Starts as the planned private state (empty for a create).
+    pub private: Private,
     pub diagnostics: Diagnostics,
 }
 
 pub struct ReadRequest<M> {
     pub state: M,
+    /// The stored private state.
+    pub private: Private,
 }
 
 pub struct ReadResponse<M> {
     /// Starts as the current state.
     pub state: M,
+    /// Starts as the stored private state; what it holds is stored.
+    pub private: Private,
     pub diagnostics: Diagnostics,
     gone: bool,
 }
 
 impl<M> ReadResponse<M> {
+    /// A response holding `state`, with no private state.
     pub fn new(state: M) -> Self {
+        Self::with_private(state, Private::new())
+    }
+
+    /// A response holding `state` and `private`.
+    pub fn with_private(state: M, private: Private) -> Self {
         Self {
             state,
+            private,
             diagnostics: Diagnostics::new(),
             gone: false,
         }
@@ -110,16 +125,22 @@ pub struct UpdateRequest<M> {
     pub config: M,
     pub prior: M,
     pub planned: M,
+    /// The planned private state (the prior one: plans keep it).
+    pub private: Private,
 }
 
 pub struct UpdateResponse<M> {
     /// Starts as the planned model.
     pub state: M,
+    /// Starts as the planned private state; what it holds is stored.
+    pub private: Private,
     pub diagnostics: Diagnostics,
 }
 
 pub struct DeleteRequest<M> {
     pub prior: M,
+    /// The stored private state.
+    pub private: Private,
 }
 
 #[derive(Default)]
@@ -195,6 +216,15 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
     /// configuration leaves them out. The framework already keeps only
     /// arguments that are set.
     fn generate_config(&self, _config: &mut Self::Model) {}
+
+    /// The states this type accepts through a `moved` block from another
+    /// resource type or provider (MoveResourceState), the first that
+    /// accepts a move doing it: [`MoveSource::same_type`] and
+    /// [`MoveSource::from`] (see [`moves`](crate::moves)). Empty: such
+    /// moves are refused, naming the type.
+    fn moves(&self) -> Vec<MoveSource<Self::Model>> {
+        Vec::new()
+    }
 }
 
 /// The schema of a resource type: its model's attributes and, when it
@@ -207,20 +237,26 @@ pub fn schema<D: Send + Sync + 'static, R: Resource<D>>() -> Schema {
     Schema::new(R::VERSION, block)
 }
 
-/// A resource operation's new state and what it said. A null state: gone.
+/// A resource operation's new state, its private state and what it said.
+/// A null state: gone.
 pub(crate) struct Outcome {
     pub state: Value,
+    pub private: Private,
     pub diagnostics: Diagnostics,
 }
 
 impl Outcome {
-    fn refused(state: Value, e: &ModelError, what: &str) -> Self {
+    fn refused(state: Value, private: &Private, e: &ModelError, what: &str) -> Self {
         Self {
             state,
+            private: private.clone(),
             diagnostics: e.diagnostic(what).into(),
         }
     }
 }
+
+/// A move's state and private state, or why it was refused.
+pub(crate) type MoveOutcome = Result<(Value, Private, Diagnostics), Diagnostics>;
 
 /// A resource type with its model erased: what the server calls.
 #[async_trait]
@@ -231,31 +267,55 @@ pub(crate) trait AnyResource<D>: Send + Sync {
     fn timeouts(&self) -> &'static [Timeout];
     fn import(&self) -> Option<Import>;
     fn validate(&self, config: &Value, diags: &mut Diagnostics);
-    async fn create(&self, ctx: &Ctx<'_, D>, config: &Value, planned: &Value) -> Outcome;
-    async fn read(&self, ctx: &Ctx<'_, D>, state: &Value) -> Outcome;
+    async fn create(
+        &self,
+        ctx: &Ctx<'_, D>,
+        config: &Value,
+        planned: &Value,
+        private: &Private,
+    ) -> Outcome;
+    async fn read(&self, ctx: &Ctx<'_, D>, state: &Value, private: &Private) -> Outcome;
     async fn update(
         &self,
         ctx: &Ctx<'_, D>,
         config: &Value,
         prior: &Value,
         planned: &Value,
+        private: &Private,
     ) -> Outcome;
-    async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value) -> Diagnostics;
+    async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value, private: &Private) -> Diagnostics;
     /// The state as a model after the resource's `generate_config` hook.
     fn generate_config(&self, state: &Value) -> Result<Value, ModelError>;
+    /// Whether the type accepts any move.
+    fn accepts_moves(&self) -> bool;
+    /// Moves a state of another type or provider into this type (`ty`:
+    /// this type's value type).
+    fn move_state(&self, input: &MoveInput<'_>, ty: &Type) -> MoveOutcome;
 }
 
-/// The erasing wrapper of a typed resource.
-pub(crate) struct Typed<R>(pub R);
+/// The erasing wrapper of a typed resource, with its move sources.
+pub(crate) struct Typed<D, R: Resource<D>>
+where
+    D: Send + Sync + 'static,
+{
+    resource: R,
+    moves: Vec<MoveSource<R::Model>>,
+    _data: std::marker::PhantomData<fn(&D)>,
+}
 
-impl<R> Typed<R> {
+impl<D: Send + Sync + 'static, R: Resource<D>> Typed<D, R> {
+    pub fn new(resource: R) -> Self {
+        let moves = resource.moves();
+        Self {
+            resource,
+            moves,
+            _data: std::marker::PhantomData,
+        }
+    }
+
     /// Encodes `m`, keeping the `timeouts` block of `from` (it lives only
     /// in Terraform).
-    fn state<D, M: Model>(m: &M, from: &Value) -> Value
-    where
-        D: Send + Sync + 'static,
-        R: Resource<D>,
-    {
+    fn state(m: &R::Model, from: &Value) -> Value {
         let mut v = m.to_value();
         if !R::TIMEOUTS.is_empty() {
             let t = from
@@ -278,7 +338,7 @@ fn decode_pair<M: Model>(
 }
 
 #[async_trait]
-impl<D, R> AnyResource<D> for Typed<R>
+impl<D, R> AnyResource<D> for Typed<D, R>
 where
     D: Send + Sync + 'static,
     R: Resource<D>,
@@ -292,7 +352,19 @@ where
     }
 
     fn check(&self) -> Result<(), Vec<String>> {
-        model::check::<R::Model>(R::TYPE_NAME)
+        let mut problems = model::check::<R::Model>(R::TYPE_NAME)
+            .err()
+            .unwrap_or_default();
+        problems.extend(
+            moves::check(&self.moves, R::TYPE_NAME)
+                .err()
+                .unwrap_or_default(),
+        );
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 
     fn timeouts(&self) -> &'static [Timeout] {
@@ -300,20 +372,27 @@ where
     }
 
     fn import(&self) -> Option<Import> {
-        self.0.import()
+        self.resource.import()
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        self.0.validate(config, diags);
+        self.resource.validate(config, diags);
     }
 
-    async fn create(&self, ctx: &Ctx<'_, D>, config: &Value, planned: &Value) -> Outcome {
+    async fn create(
+        &self,
+        ctx: &Ctx<'_, D>,
+        config: &Value,
+        planned: &Value,
+        private: &Private,
+    ) -> Outcome {
         let (config_m, planned_m) = match decode_pair::<R::Model>(config, planned) {
             Ok(x) => x,
-            Err((e, what)) => return Outcome::refused(Value::Null, &e, what),
+            Err((e, what)) => return Outcome::refused(Value::Null, private, &e, what),
         };
         let mut resp = CreateResponse {
             state: planned_m.clone(),
+            private: private.clone(),
             diagnostics: Diagnostics::new(),
         };
         let req = CreateRequest {
@@ -321,31 +400,32 @@ where
             planned: planned_m,
         };
         let op = format!("{} create", R::TYPE_NAME);
-        if let Err(d) = catch(&op, self.0.create(ctx, req, &mut resp)).await {
+        if let Err(d) = catch(&op, self.resource.create(ctx, req, &mut resp)).await {
             resp.diagnostics.push(d);
         }
         Outcome {
-            state: Self::state::<D, _>(&resp.state, planned),
+            state: Self::state(&resp.state, planned),
+            private: resp.private,
             diagnostics: resp.diagnostics,
         }
     }
 
-    async fn read(&self, ctx: &Ctx<'_, D>, state: &Value) -> Outcome {
+    async fn read(&self, ctx: &Ctx<'_, D>, state: &Value, private: &Private) -> Outcome {
         let current = match R::Model::from_value(state) {
             Ok(m) => m,
-            Err(e) => return Outcome::refused(state.clone(), &e, "resource state"),
+            Err(e) => return Outcome::refused(state.clone(), private, &e, "resource state"),
         };
-        let mut resp = ReadResponse::new(current.clone());
+        let mut resp = ReadResponse::with_private(current.clone(), private.clone());
+        let req = ReadRequest {
+            state: current,
+            private: private.clone(),
+        };
         let op = format!("{} read", R::TYPE_NAME);
-        if let Err(d) = catch(
-            &op,
-            self.0.read(ctx, ReadRequest { state: current }, &mut resp),
-        )
-        .await
-        {
+        if let Err(d) = catch(&op, self.resource.read(ctx, req, &mut resp)).await {
             resp.diagnostics.push(d);
             return Outcome {
                 state: state.clone(),
+                private: private.clone(),
                 diagnostics: resp.diagnostics,
             };
         }
@@ -353,8 +433,9 @@ where
             state: if resp.gone {
                 Value::Null
             } else {
-                Self::state::<D, _>(&resp.state, state)
+                Self::state(&resp.state, state)
             },
+            private: resp.private,
             diagnostics: resp.diagnostics,
         }
     }
@@ -365,6 +446,7 @@ where
         config: &Value,
         prior: &Value,
         planned: &Value,
+        private: &Private,
     ) -> Outcome {
         let decoded = decode_pair::<R::Model>(config, planned).and_then(|(c, p)| {
             let prior_m = R::Model::from_value(prior).map_err(|e| (e, "prior state"))?;
@@ -372,41 +454,42 @@ where
         });
         let (config_m, prior_m, planned_m) = match decoded {
             Ok(x) => x,
-            Err((e, what)) => return Outcome::refused(prior.clone(), &e, what),
+            Err((e, what)) => return Outcome::refused(prior.clone(), private, &e, what),
         };
         let mut resp = UpdateResponse {
             state: planned_m.clone(),
+            private: private.clone(),
             diagnostics: Diagnostics::new(),
         };
         let req = UpdateRequest {
             config: config_m,
             prior: prior_m,
             planned: planned_m,
+            private: private.clone(),
         };
         let op = format!("{} update", R::TYPE_NAME);
-        if let Err(d) = catch(&op, self.0.update(ctx, req, &mut resp)).await {
+        if let Err(d) = catch(&op, self.resource.update(ctx, req, &mut resp)).await {
             resp.diagnostics.push(d);
         }
         Outcome {
-            state: Self::state::<D, _>(&resp.state, planned),
+            state: Self::state(&resp.state, planned),
+            private: resp.private,
             diagnostics: resp.diagnostics,
         }
     }
 
-    async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value) -> Diagnostics {
+    async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value, private: &Private) -> Diagnostics {
         let prior_m = match R::Model::from_value(prior) {
             Ok(m) => m,
             Err(e) => return e.diagnostic("prior state").into(),
         };
         let mut resp = DeleteResponse::default();
+        let req = DeleteRequest {
+            prior: prior_m,
+            private: private.clone(),
+        };
         let op = format!("{} delete", R::TYPE_NAME);
-        if let Err(d) = catch(
-            &op,
-            self.0
-                .delete(ctx, DeleteRequest { prior: prior_m }, &mut resp),
-        )
-        .await
-        {
+        if let Err(d) = catch(&op, self.resource.delete(ctx, req, &mut resp)).await {
             resp.diagnostics.push(d);
         }
         resp.diagnostics
@@ -414,7 +497,22 @@ where
 
     fn generate_config(&self, state: &Value) -> Result<Value, ModelError> {
         let mut m = R::Model::from_value(state)?;
-        self.0.generate_config(&mut m);
+        self.resource.generate_config(&mut m);
         Ok(m.to_value())
+    }
+
+    fn accepts_moves(&self) -> bool {
+        !self.moves.is_empty()
+    }
+
+    fn move_state(&self, input: &MoveInput<'_>, ty: &Type) -> MoveOutcome {
+        match moves::run(&self.moves, R::TYPE_NAME, R::VERSION, ty, input)? {
+            Moved::Model {
+                state,
+                private,
+                diagnostics,
+            } => Ok((Self::state(&state, &Value::Null), private, diagnostics)),
+            Moved::Unchanged { state, private } => Ok((state, private, Diagnostics::new())),
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! The tfplugin6 service over a [`Provider`]: every RPC answers.
 //!
 //! One module per kind of type does the real work ([`provider_rpcs`],
-//! [`resource_rpcs`], [`data_source_rpcs`], [`list_resource_rpcs`],
-//! [`action_rpcs`]); features the framework does not offer (ephemeral
-//! resources, functions, state stores, moves) and kinds a provider
+//! [`resource_rpcs`], [`move_rpcs`], [`data_source_rpcs`],
+//! [`list_resource_rpcs`], [`action_rpcs`]); features the framework does not
+//! offer (ephemeral resources, functions, state stores) and kinds a provider
 //! registers none of get an error diagnostic naming the feature
 //! ([`unsupported`]) — never a gRPC status.
 //!
@@ -16,6 +16,7 @@ mod action_rpcs;
 mod convert;
 mod data_source_rpcs;
 mod list_resource_rpcs;
+mod move_rpcs;
 mod provider_rpcs;
 mod resource_rpcs;
 mod stream;
@@ -489,7 +490,7 @@ service! {
         apply_resource_change(apply_resource_change): |s, r| s.apply_resource_change_rpc(r).await,
         import_resource_state(import_resource_state): |s, r| s.import_resource_state_rpc(r),
         generate_resource_config(generate_resource_config): |s, r| s.generate_resource_config_rpc(r),
-        move_resource_state(move_resource_state): |_s, r| unsupported::move_resource_state(r),
+        move_resource_state(move_resource_state): |s, r| s.move_resource_state_rpc(r),
 
         validate_data_resource_config(validate_data_resource_config): |s, r| s.validate_data_resource_config_rpc(r),
         read_data_source(read_data_source): |s, r| s.read_data_source_rpc(r).await,

@@ -13,11 +13,12 @@ use crate::diag::Diagnostics;
 use crate::provider::Provider;
 use crate::validate::validate_block;
 
-fn capabilities() -> pb::ServerCapabilities {
+/// What the server offers; moves only when some type accepts them.
+fn capabilities(move_resource_state: bool) -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
-        move_resource_state: false,
+        move_resource_state,
         generate_resource_config: true,
     }
 }
@@ -33,7 +34,7 @@ fn names<'a, V: 'a, T>(
 impl<P: Provider> Server<P> {
     pub(super) fn get_metadata_rpc(&self) -> pb::get_metadata::Response {
         pb::get_metadata::Response {
-            server_capabilities: Some(capabilities()),
+            server_capabilities: Some(capabilities(self.accepts_moves())),
             resources: names(&self.resources, |type_name| {
                 pb::get_metadata::ResourceMetadata { type_name }
             }),
@@ -77,7 +78,7 @@ impl<P: Provider> Server<P> {
                         (name.to_string(), pb::ActionSchema { schema })
                     })
                     .collect(),
-                server_capabilities: Some(capabilities()),
+                server_capabilities: Some(capabilities(self.accepts_moves())),
                 ..Default::default()
             })
             .clone()

@@ -3,7 +3,8 @@
 //! known, a create that failed after the object was made still returns its
 //! ID, a create without an ID is an error, a failed delete keeps the prior
 //! state, identities are derived from state, an object gone from the cloud
-//! is dropped from state.
+//! is dropped from state, private state goes from each operation to the
+//! next (a read's to the plan, the plan's to the apply).
 
 use hwsnap_cty::{AttributePath, Type, Value};
 use hwsnap_plugin::proto::tfplugin6 as pb;
@@ -11,17 +12,22 @@ use hwsnap_plugin::proto::tfplugin6 as pb;
 use super::{ResourceEntry, Server, convert, ctx, validate_config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::plan::plan;
+use crate::private::Private;
 use crate::provider::Provider;
 
 /// Encodes a state value, or records why it could not be.
-fn encode_state(value: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+pub(super) fn encode_state(
+    value: &Value,
+    ty: &Type,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
     convert::encode_dynamic(value, ty, "resource state")
         .map_err(|d| diags.push(d))
         .ok()
 }
 
 /// The identity of a state, encoded, when the resource has identities.
-fn identity_of<D>(
+pub(super) fn identity_of<D>(
     r: &ResourceEntry<D>,
     state: &Value,
     diags: &mut Diagnostics,
@@ -82,7 +88,7 @@ fn require_known(type_name: &str, op: &str, state: &mut Value, diags: &mut Diagn
 }
 
 /// Whether a state carries a known, non-null `id`.
-fn has_id(state: &Value) -> bool {
+pub(super) fn has_id(state: &Value) -> bool {
     state
         .get_attr("id")
         .is_some_and(|v| v.is_known() && !v.is_null())
@@ -242,7 +248,9 @@ impl<P: Provider> Server<P> {
                 Ok(data) => {
                     let cancel = self.cancel_token();
                     let ctx = ctx(&*data, &cancel, reg.entry.op.timeouts(), &state, "read");
-                    let outcome = reg.entry.op.read(&ctx, &state).await;
+                    let private = Private::from_bytes(&r.private);
+                    let outcome = reg.entry.op.read(&ctx, &state, &private).await;
+                    out.private = outcome.private.to_bytes();
                     diags.extend(outcome.diagnostics);
                     let mut s = outcome.state;
                     require_known(&r.type_name, "refresh", &mut s, &mut diags);
@@ -326,21 +334,25 @@ impl<P: Provider> Server<P> {
             }
         };
         let reg = change.reg;
-        let new_state = match self.configured() {
+        let private = Private::from_bytes(&r.planned_private);
+        let (new_state, new_private) = match self.configured() {
             // Nothing happened: hand back what was there.
             Err(d) => {
                 diags.push(d);
-                change.prior
+                (change.prior, private)
             }
             Ok(data) if change.after.is_null() => {
-                self.delete(reg, &data, change.prior, &mut diags).await
-            }
-            Ok(data) if change.prior.is_null() => {
-                self.create(reg, &data, &change.config, &change.after, &mut diags)
+                self.delete(reg, &data, change.prior, private, &mut diags)
                     .await
             }
-            Ok(data) => self.update(reg, &data, change, &mut diags).await,
+            Ok(data) if change.prior.is_null() => {
+                let (config, after) = (&change.config, &change.after);
+                self.create(reg, &data, config, after, &private, &mut diags)
+                    .await
+            }
+            Ok(data) => self.update(reg, &data, change, private, &mut diags).await,
         };
+        out.private = new_private.to_bytes();
         out.new_identity = identity_of(reg, &new_state, &mut diags);
         out.new_state = encode_state(&new_state, &reg.entry.ty, &mut diags);
         out.diagnostics = convert::diagnostics(&diags);
@@ -355,27 +367,33 @@ impl<P: Provider> Server<P> {
         data: &P::Data,
         config: &Value,
         planned: &Value,
+        private: &Private,
         diags: &mut Diagnostics,
-    ) -> Value {
+    ) -> (Value, Private) {
         let type_name = reg.entry.op.type_name();
         let cancel = self.cancel_token();
         let ctx = ctx(data, &cancel, reg.entry.op.timeouts(), planned, "create");
-        let outcome = reg.entry.op.create(&ctx, config, planned).await;
+        let outcome = reg.entry.op.create(&ctx, config, planned, private).await;
         let failed = outcome.diagnostics.has_errors();
         diags.extend(outcome.diagnostics);
         let mut state = outcome.state;
+        let nothing = || (Value::Null, Private::new());
         if failed {
             null_unknowns(&mut state);
-            if has_id(&state) { state } else { Value::Null }
+            if has_id(&state) {
+                (state, outcome.private)
+            } else {
+                nothing()
+            }
         } else if !has_id(&state) && reg.entry.schema.block.find_attribute("id").is_some() {
             diags.error(
                 format!("Provider returned no ID after creating {type_name}"),
                 "The create call succeeded but no ID was recorded. This is a bug in the provider; please report it.",
             );
-            Value::Null
+            nothing()
         } else {
             require_known(type_name, "create", &mut state, diags);
-            state
+            (state, outcome.private)
         }
     }
 
@@ -385,8 +403,9 @@ impl<P: Provider> Server<P> {
         reg: &ResourceEntry<P::Data>,
         data: &P::Data,
         change: Change<'_, P::Data>,
+        private: Private,
         diags: &mut Diagnostics,
-    ) -> Value {
+    ) -> (Value, Private) {
         let cancel = self.cancel_token();
         let ctx = ctx(
             data,
@@ -398,16 +417,16 @@ impl<P: Provider> Server<P> {
         let outcome = reg
             .entry
             .op
-            .update(&ctx, &change.config, &change.prior, &change.after)
+            .update(&ctx, &change.config, &change.prior, &change.after, &private)
             .await;
         let failed = outcome.diagnostics.has_errors();
         diags.extend(outcome.diagnostics);
         if failed {
-            return change.prior;
+            return (change.prior, private);
         }
         let mut state = outcome.state;
         require_known(reg.entry.op.type_name(), "update", &mut state, diags);
-        state
+        (state, outcome.private)
     }
 
     /// Delete: a failed delete keeps the object in state, so nothing is lost.
@@ -416,14 +435,19 @@ impl<P: Provider> Server<P> {
         reg: &ResourceEntry<P::Data>,
         data: &P::Data,
         prior: Value,
+        private: Private,
         diags: &mut Diagnostics,
-    ) -> Value {
+    ) -> (Value, Private) {
         let cancel = self.cancel_token();
         let ctx = ctx(data, &cancel, reg.entry.op.timeouts(), &prior, "delete");
-        let result = reg.entry.op.delete(&ctx, &prior).await;
+        let result = reg.entry.op.delete(&ctx, &prior, &private).await;
         let failed = result.has_errors();
         diags.extend(result);
-        if failed { prior } else { Value::Null }
+        if failed {
+            (prior, private)
+        } else {
+            (Value::Null, Private::new())
+        }
     }
 
     pub(super) fn import_resource_state_rpc(

@@ -21,7 +21,9 @@ use crate::diag::Diagnostics;
 use crate::import::{self, Import, uuid};
 use crate::list_resource::{ListRequest, ListResource, ListSink};
 use crate::model::{computed, optional, optional_computed, required};
+use crate::moves::{MoveRequest, MoveResponse, MoveSource, ProviderName};
 use crate::plan_modifiers::{RequiresReplace, UseStateForUnknown};
+use crate::private::{Key, Private};
 use crate::provider::{Provider, Registry};
 use crate::resource::{
     CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse, ReadRequest, ReadResponse,
@@ -58,6 +60,7 @@ type Seen = Arc<Mutex<Vec<Option<(&'static str, Duration)>>>>;
 type CreateFn = Arc<dyn Fn(&mut CreateResponse<Thing>) + Send + Sync>;
 type ReadFn = Arc<dyn Fn(&mut ReadResponse<Thing>) + Send + Sync>;
 type DeleteFn = Arc<dyn Fn(&mut DeleteResponse) + Send + Sync>;
+type MovesFn = Arc<dyn Fn() -> Vec<MoveSource<Thing>> + Send + Sync>;
 
 /// A resource whose operations are closures.
 #[derive(Clone)]
@@ -65,6 +68,7 @@ struct ClosureResource {
     create: CreateFn,
     read: ReadFn,
     delete: DeleteFn,
+    moves: MovesFn,
     seen: Seen,
 }
 
@@ -79,6 +83,7 @@ impl Default for ClosureResource {
             }),
             read: Arc::new(|_| {}),
             delete: Arc::new(|_| {}),
+            moves: Arc::new(Vec::new),
             seen: Seen::default(),
         }
     }
@@ -131,6 +136,10 @@ impl Resource<()> for ClosureResource {
         if config.note.as_deref() == Some("*") {
             config.note = None;
         }
+    }
+
+    fn moves(&self) -> Vec<MoveSource<Thing>> {
+        (self.moves)()
     }
 }
 
@@ -443,9 +452,19 @@ async fn create(
 }
 
 async fn read(s: &Server<TestProvider>, state: &Value) -> pb::read_resource::Response {
+    read_private(s, state, &[]).await
+}
+
+/// Reads `state` stored with `private`.
+async fn read_private(
+    s: &Server<TestProvider>,
+    state: &Value,
+    private: &[u8],
+) -> pb::read_resource::Response {
     let req = pb::read_resource::Request {
         type_name: "test_thing".into(),
         current_state: dv(state, &thing_ty(s)),
+        private: private.to_vec(),
         ..Default::default()
     };
     s.read_resource(Request::new(req))
@@ -1134,4 +1153,450 @@ fn doc_pages_cover_every_kind() {
         action.contains("- `messages` (List of String, Required) Progress messages to send."),
         "{action}"
     );
+}
+
+// Private state and moves.
+
+const SEEN: Key = Key::new("seen");
+const ZONE: Key = Key::new("zone");
+
+/// Private state as the official Go SDK writes it: a move must not carry it.
+const SDK_PRIVATE: &[u8] =
+    br#"{"e2bfb730-ecaa-11e6-8f88-34363bc7c4c0":{"create":600000000000},"schema_version":"0"}"#;
+
+fn private_of(bytes: &[u8]) -> Private {
+    Private::from_bytes(bytes)
+}
+
+#[tokio::test]
+async fn private_state_goes_from_read_to_plan_to_apply() {
+    let s = server(with_resource(ClosureResource {
+        create: Arc::new(|resp| {
+            resp.state.id = Some(ID.into());
+            resp.state.status = Some("OK".into());
+            resp.state.size = Some(Number::from(3i64));
+            resp.state.note = Some("*".into());
+            resp.private.set(ZONE, "made-here");
+        }),
+        read: Arc::new(|resp| {
+            let n: u32 = resp.private.get(SEEN).map_or(0, |n| n.parse().unwrap());
+            resp.private.set(SEEN, (n + 1).to_string());
+        }),
+        ..Default::default()
+    }))
+    .await;
+    let ty = thing_ty(&s);
+
+    // A create stores what the resource put in its private state.
+    let c = config(&s);
+    let planned = undv(plan(&s, &Value::Null, &c).await.planned_state, &ty);
+    let created = s
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: "test_thing".into(),
+            prior_state: dv(&Value::Null, &ty),
+            planned_state: dv(&planned, &ty),
+            config: dv(&c, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(private_of(&created.private).get(ZONE), Some("made-here"));
+    let state = undv(created.new_state, &ty);
+
+    // A read gets the stored private state and returns what it made of it.
+    let read = read_private(&s, &state, &created.private).await;
+    let after_read = private_of(&read.private);
+    assert_eq!(after_read.get(SEEN), Some("1"));
+    assert_eq!(
+        after_read.get(ZONE),
+        Some("made-here"),
+        "other entries stay"
+    );
+    let read_again = read_private(&s, &state, &read.private).await;
+    assert_eq!(private_of(&read_again.private).get(SEEN), Some("2"));
+
+    // A plan keeps the prior private state; an in-place update starts from it.
+    let mut changed = config(&s);
+    changed.set_attr(
+        "timeouts",
+        Value::Object(
+            [
+                ("create".into(), Value::string("5m")),
+                ("delete".into(), Value::Null),
+            ]
+            .into(),
+        ),
+    );
+    let proposed = {
+        let mut p = state.clone();
+        p.set_attr("timeouts", changed.get_attr("timeouts").unwrap().clone());
+        p
+    };
+    let planned = s
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: "test_thing".into(),
+            prior_state: dv(&state, &ty),
+            proposed_new_state: dv(&proposed, &ty),
+            config: dv(&changed, &ty),
+            prior_private: read.private.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(planned.planned_private, read.private);
+    let updated = s
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: "test_thing".into(),
+            prior_state: dv(&state, &ty),
+            planned_state: planned.planned_state,
+            config: dv(&changed, &ty),
+            planned_private: planned.planned_private.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(errors(&updated.diagnostics).is_empty());
+    assert_eq!(updated.private, read.private, "the update kept it");
+
+    // A destroy leaves none.
+    let destroyed = s
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: "test_thing".into(),
+            prior_state: dv(&state, &ty),
+            planned_state: dv(&Value::Null, &ty),
+            config: dv(&Value::Null, &ty),
+            planned_private: read.private.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(destroyed.private.is_empty());
+}
+
+#[tokio::test]
+async fn a_panicking_read_keeps_the_stored_private_state() {
+    let s = server(with_resource(ClosureResource {
+        read: Arc::new(|resp| {
+            resp.private.set(SEEN, "changed");
+            panic!("read exploded")
+        }),
+        ..Default::default()
+    }))
+    .await;
+    let (state, _, _) = create(&s).await;
+    let r = read_private(&s, &state, SDK_PRIVATE).await;
+    assert_eq!(r.private, SDK_PRIVATE);
+}
+
+crate::model! {
+    /// The vendor's `vendor_thing`, as far as a move reads it.
+    pub struct VendorThing {
+        /// Its ID.
+        id: String = required(),
+        /// Its cluster.
+        cluster: String = required(),
+        /// Its title.
+        title: Option<String> = optional(),
+        /// Where it lives.
+        zone: Option<String> = optional(),
+    }
+}
+
+const VENDOR: ProviderName = ProviderName::new("vendor", "vendor");
+const ALL: ProviderName = ProviderName::new("example", "all");
+
+fn from_vendor(req: MoveRequest<VendorThing>, resp: &mut MoveResponse<Thing>) {
+    let v = req.source;
+    resp.state.id = Some(v.id);
+    resp.state.cluster_id = v.cluster;
+    resp.state.name = v.title.unwrap_or_default();
+    if let Some(zone) = v.zone {
+        resp.private.set(ZONE, zone);
+    }
+}
+
+fn movable(map: fn(MoveRequest<VendorThing>, &mut MoveResponse<Thing>)) -> TestProvider {
+    with_resource(ClosureResource {
+        moves: Arc::new(move || {
+            vec![
+                MoveSource::same_type(ALL),
+                MoveSource::from(VENDOR, "vendor_thing", map),
+            ]
+        }),
+        ..Default::default()
+    })
+}
+
+async fn move_state(
+    s: &Server<TestProvider>,
+    provider: &str,
+    type_name: &str,
+    version: i64,
+    json: &[u8],
+    private: &[u8],
+) -> pb::move_resource_state::Response {
+    s.move_resource_state(Request::new(pb::move_resource_state::Request {
+        source_provider_address: provider.into(),
+        source_type_name: type_name.into(),
+        source_schema_version: version,
+        source_state: Some(pb::RawState {
+            json: json.to_vec(),
+            flatmap: Default::default(),
+        }),
+        target_type_name: "test_thing".into(),
+        source_private: private.to_vec(),
+        ..Default::default()
+    }))
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+async fn capability(s: &Server<TestProvider>) -> bool {
+    let m = s
+        .get_metadata(Request::new(pb::get_metadata::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let schema = s
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let from_metadata = m.server_capabilities.unwrap().move_resource_state;
+    assert_eq!(
+        from_metadata,
+        schema.server_capabilities.unwrap().move_resource_state
+    );
+    from_metadata
+}
+
+#[tokio::test]
+async fn a_move_maps_the_source_whatever_its_version_and_other_attributes() {
+    let s = server(movable(from_vendor)).await;
+    assert!(capability(&s).await);
+    let json = format!(
+        r#"{{"id":"{ID}","cluster":"{CLUSTER}","title":"one","zone":"z-1","size":1.25,
+            "timeouts":{{"create":"5m"}},"tags":{{"a":"b"}},"legacy":[1,2]}}"#
+    );
+    let r = move_state(
+        &s,
+        "registry.terraform.io/vendor/vendor",
+        "vendor_thing",
+        7,
+        json.as_bytes(),
+        SDK_PRIVATE,
+    )
+    .await;
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let state = undv(r.target_state, &thing_ty(&s));
+    assert_eq!(text(&state, "id"), Some(ID));
+    assert_eq!(text(&state, "cluster_id"), Some(CLUSTER));
+    assert_eq!(text(&state, "name"), Some("one"));
+    for computed in ["status", "size", "note", "timeouts"] {
+        assert!(state.get_attr(computed).unwrap().is_null(), "{computed}");
+    }
+    let identity = r.target_identity.unwrap().identity_data.unwrap();
+    let ity = Type::object([("cluster_id", Type::String), ("id", Type::String)]);
+    let identity = super::convert::decode_dynamic(Some(&identity), &ity, "identity").unwrap();
+    assert_eq!(
+        text(&identity, "id"),
+        Some(ID),
+        "derived from the moved state"
+    );
+    assert_eq!(text(&identity, "cluster_id"), Some(CLUSTER));
+    let private = private_of(&r.target_private);
+    assert_eq!(private.get(ZONE), Some("z-1"));
+    assert_eq!(
+        private.get(Key::new("schema_version")),
+        None,
+        "the source's private state stays behind"
+    );
+
+    // Short forms of the address, and no private entry at all.
+    for address in [
+        "vendor/vendor",
+        "vendor",
+        "mirror.example.com/Vendor/Vendor",
+    ] {
+        let json = format!(r#"{{"id":"{ID}","cluster":"{CLUSTER}"}}"#);
+        let r = move_state(&s, address, "vendor_thing", 0, json.as_bytes(), b"").await;
+        assert!(r.diagnostics.is_empty(), "{address}: {:?}", r.diagnostics);
+        assert!(r.target_private.is_empty());
+        let state = undv(r.target_state, &thing_ty(&s));
+        assert_eq!(text(&state, "name"), Some(""), "left for the next read");
+    }
+}
+
+#[tokio::test]
+async fn a_move_without_a_needed_attribute_names_it_and_the_source() {
+    let s = server(movable(from_vendor)).await;
+    let json = format!(r#"{{"id":"{ID}","title":"one","cluster":""}}"#);
+    let r = move_state(&s, "vendor/vendor", "vendor_thing", 0, json.as_bytes(), b"").await;
+    let errs = errors(&r.diagnostics);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("Cannot move vendor_thing into test_thing: no cluster: "),
+        "{}",
+        errs[0]
+    );
+    assert!(errs[0].contains(&format!("The vendor_thing with id \"{ID}\" has no cluster")));
+    assert!(r.target_state.is_none() && r.target_identity.is_none());
+
+    let json = format!(r#"{{"cluster":"{CLUSTER}","id":null}}"#);
+    let r = move_state(&s, "vendor/vendor", "vendor_thing", 0, json.as_bytes(), b"").await;
+    let errs = errors(&r.diagnostics);
+    assert!(
+        errs[0].starts_with(
+            "Cannot move vendor_thing into test_thing: no id: This vendor_thing has no id"
+        ),
+        "{errs:?}"
+    );
+
+    let r = move_state(
+        &s,
+        "vendor/vendor",
+        "vendor_thing",
+        0,
+        br#"{"id":["x"]}"#,
+        b"",
+    )
+    .await;
+    let errs = errors(&r.diagnostics);
+    assert!(
+        errs[0].starts_with("Unreadable vendor_thing state"),
+        "{errs:?}"
+    );
+    let r = move_state(&s, "vendor/vendor", "vendor_thing", 0, b"", b"").await;
+    assert!(errors(&r.diagnostics)[0].contains("flatmap"));
+}
+
+#[tokio::test]
+async fn moves_from_anything_else_are_refused_naming_what_is_accepted() {
+    let s = server(movable(from_vendor)).await;
+    let json = format!(r#"{{"id":"{ID}","cluster":"{CLUSTER}"}}"#);
+    for (provider, type_name) in [
+        ("registry.terraform.io/vendor/vendor", "vendor_other"),
+        ("registry.terraform.io/hashicorp/vendor", "vendor_thing"),
+        ("registry.terraform.io/vendor/vendorstack", "vendor_thing"),
+        ("registry.terraform.io/vendor/vendor", "test_thing"),
+    ] {
+        let r = move_state(&s, provider, type_name, 0, json.as_bytes(), b"").await;
+        let errs = errors(&r.diagnostics);
+        assert_eq!(errs.len(), 1, "{provider} {type_name}: {errs:?}");
+        let e = &errs[0];
+        assert!(
+            e.starts_with(&format!("Cannot move {type_name} into test_thing: ")),
+            "{e}"
+        );
+        assert!(
+            e.contains("only from `test_thing` of example/all, `vendor_thing` of vendor/vendor"),
+            "{e}"
+        );
+        assert!(e.contains(&format!("`{type_name}` of {provider}")), "{e}");
+        assert!(r.target_state.is_none());
+    }
+
+    let plain = server(with_resource(ClosureResource::default())).await;
+    assert!(!capability(&plain).await, "no type accepts moves");
+    let r = move_state(
+        &plain,
+        "vendor/vendor",
+        "vendor_thing",
+        0,
+        json.as_bytes(),
+        b"",
+    )
+    .await;
+    assert!(errors(&r.diagnostics)[0].contains("test_thing does not accept moves"));
+}
+
+#[tokio::test]
+async fn same_type_moves_pass_state_and_private_state_through() {
+    let s = server(movable(from_vendor)).await;
+    let (state, _, _) = create(&s).await;
+    let ty = thing_ty(&s);
+    let json = hwsnap_cty::json::encode(&state, &ty).unwrap();
+    let private = br#"{"seen":"4"}"#;
+    let r = move_state(
+        &s,
+        "registry.terraform.io/example/all",
+        "test_thing",
+        0,
+        &json,
+        private,
+    )
+    .await;
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert_eq!(undv(r.target_state, &ty), state, "unchanged");
+    assert_eq!(r.target_private, private);
+    assert!(r.target_identity.is_some());
+
+    let r = move_state(&s, "example/all", "test_thing", 1, &json, private).await;
+    let errs = errors(&r.diagnostics);
+    assert!(
+        errs[0].contains("schema version 1, but this provider knows version 0"),
+        "{errs:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_mapping_that_sets_no_id_or_panics_is_an_error() {
+    let json = format!(r#"{{"id":"{ID}","cluster":"{CLUSTER}"}}"#);
+    let s = server(movable(|_, resp| resp.state.name = "one".into())).await;
+    let r = move_state(&s, "vendor/vendor", "vendor_thing", 0, json.as_bytes(), b"").await;
+    let errs = errors(&r.diagnostics);
+    assert!(
+        errs[0].starts_with("Cannot move vendor_thing into test_thing: no ID"),
+        "{errs:?}"
+    );
+    assert!(r.target_state.is_none());
+
+    let s = server(movable(|_, _| panic!("mapping exploded"))).await;
+    let r = move_state(&s, "vendor/vendor", "vendor_thing", 0, json.as_bytes(), b"").await;
+    let errs = errors(&r.diagnostics);
+    assert!(
+        errs[0].contains("test_thing move from vendor_thing panicked (mapping exploded)"),
+        "{errs:?}"
+    );
+
+    let s = server(movable(|_, resp| {
+        resp.state.id = Some(ID.into());
+        resp.diagnostics.error("Refused", "not this one");
+    }))
+    .await;
+    let r = move_state(&s, "vendor/vendor", "vendor_thing", 0, json.as_bytes(), b"").await;
+    assert_eq!(errors(&r.diagnostics), ["Refused: not this one"]);
+    assert!(r.target_state.is_none());
+}
+
+crate::model! {
+    /// A source model declared wrongly.
+    pub struct WrongSource {
+        id: String = required(),
+    }
+}
+
+#[test]
+fn start_up_checks_move_sources() {
+    let p = with_resource(ClosureResource {
+        moves: Arc::new(|| {
+            vec![
+                MoveSource::from(VENDOR, "vendor_thing", from_vendor),
+                MoveSource::from(VENDOR, "vendor_thing", |_: MoveRequest<WrongSource>, _| {}),
+            ]
+        }),
+        ..Default::default()
+    });
+    let problems = Server::try_new(p).err().unwrap().0.join("\n");
+    for want in [
+        "test_thing move source vendor_thing.id has no doc comment",
+        "test_thing lists the move source `vendor_thing` of vendor/vendor twice",
+    ] {
+        assert!(problems.contains(want), "{want}:\n{problems}");
+    }
 }

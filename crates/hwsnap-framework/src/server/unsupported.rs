@@ -1,5 +1,5 @@
 //! RPCs for features this framework does not offer (ephemeral resources,
-//! functions, state stores, moves), and the answer for a kind a provider
+//! functions, state stores), and the answer for a kind a provider
 //! registers no type of ([`not_supported`]). Each answers with an error
 //! diagnostic that names the feature, never a gRPC status: Terraform calls
 //! them only when configuration uses the feature, and the user should read
@@ -24,15 +24,6 @@ pub(super) fn not_supported(feature: &str, name: &str) -> Vec<pb::Diagnostic> {
         format!("Unsupported: {what}"),
         format!("This provider has no {feature}s."),
     ))]
-}
-
-pub fn move_resource_state(
-    r: pb::move_resource_state::Request,
-) -> pb::move_resource_state::Response {
-    pb::move_resource_state::Response {
-        diagnostics: not_supported("resource move target", &r.target_type_name),
-        ..Default::default()
-    }
 }
 
 pub fn validate_ephemeral_resource_config(
