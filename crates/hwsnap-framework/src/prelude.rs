@@ -9,7 +9,9 @@ pub use crate::model;
 pub use crate::model::{computed, optional, optional_computed, required};
 pub use crate::plan_modifiers::{RequiresReplace, UseStateForUnknown};
 pub use crate::timeouts::Timeout;
-pub use crate::validators::{ForbiddenChars, GoDuration, IntRange, Length, Pattern, Validator};
+pub use crate::validators::{
+    ForbiddenChars, GoDuration, IntRange, IsRegex, Length, OneOf, Pattern, Validator,
+};
 pub use crate::{
     CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse, Diagnostic, Diagnostics,
     ReadRequest, ReadResponse, Resource, UpdateRequest, UpdateResponse, async_trait,
