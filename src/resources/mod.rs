@@ -27,13 +27,18 @@ mod dws_snapshot;
 
 pub use css_index_snapshot::{CssIndexSnapshot, Model as CssIndexSnapshotModel};
 pub use dws_snapshot::{DwsSnapshot, Model as DwsSnapshotModel};
+#[cfg(test)]
+pub(crate) use {
+    css_index_snapshot::tests::snapshot as css_test_snapshot,
+    dws_snapshot::tests::snapshot as dws_test_snapshot,
+};
 
 use std::future::Future;
 use std::time::Duration;
 
 use hwsnap_cloud::{
     Client, ClusterGuard, Created, CssSnapshot, CssStatus, DwsSnapshot as DwsCloudSnapshot,
-    DwsStatus, Error as CloudError, Scope,
+    DwsStatus, Error as CloudError, Fresh, Scope,
 };
 use hwsnap_framework::cty::AttributePath;
 use hwsnap_framework::timeouts::{Timeout, format_duration};
@@ -212,11 +217,36 @@ impl<'a> NewSnapshot<'a> {
     }
 }
 
+/// When a wait last looked at the cloud. Each look demands an answer
+/// started after the previous one arrived (`Fresh::Since`), so a shared
+/// list the wait has already seen, or an older one, is never taken as news:
+/// not as proof that a snapshot is ready, nor that it is gone. Lists other
+/// callers started since are shared.
+struct LastLook(std::sync::Mutex<tokio::time::Instant>);
+
+impl LastLook {
+    /// Starts now: the create or delete being waited on has just answered.
+    fn now() -> Self {
+        Self(std::sync::Mutex::new(tokio::time::Instant::now()))
+    }
+
+    /// How fresh the next look must be.
+    fn fresh(&self) -> Fresh {
+        Fresh::Since(*self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Records that an answer arrived.
+    fn looked(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = tokio::time::Instant::now();
+    }
+}
+
 /// The common shape of every snapshot create: wait for this process's turn
 /// on the cluster, create, record the ID in `id` at once, then poll `show`
 /// until the snapshot is ready, all within the create's deadline. Returns
 /// the ready snapshot; otherwise pushes a diagnostic, and whatever ID was
-/// recorded stays in state.
+/// recorded stays in state. `show` gets how fresh its answer must be (see
+/// [`LastLook`]).
 pub(crate) async fn create_and_wait<S, Cr, CrFut, Sh, ShFut>(
     ctx: &Ctx<'_>,
     (id, diagnostics): (&mut Option<String>, &mut Diagnostics),
@@ -228,7 +258,7 @@ where
     S: Snapshot,
     Cr: FnOnce() -> CrFut,
     CrFut: Future<Output = Result<Created, CloudError>>,
-    Sh: Fn(String) -> ShFut,
+    Sh: Fn(String, Fresh) -> ShFut,
     ShFut: Future<Output = Result<S, CloudError>>,
 {
     let NewSnapshot {
@@ -254,8 +284,11 @@ where
     if created.adopted {
         tracing::info!(id = %created.id, name, "adopted the {kind} an earlier attempt created");
     }
+    let last = LastLook::now();
     let poll = || async {
-        let s = show(created.id.clone()).await.map_err(WaitFailure::Cloud)?;
+        let answer = show(created.id.clone(), last.fresh()).await;
+        last.looked();
+        let s = answer.map_err(WaitFailure::Cloud)?;
         match s.progress() {
             Progress::Ready => Ok(Poll::Ready(s)),
             Progress::Pending => Ok(Poll::Pending(s.status().to_owned())),
@@ -278,7 +311,8 @@ where
 /// A busy cluster (a snapshot still being made cannot be deleted yet) is
 /// retried by the client, until the deadline of the scope `delete` runs
 /// under; an already-missing snapshot counts as deleted. `show` finds the
-/// snapshot while it still exists.
+/// snapshot while it still exists, in an answer as fresh as it is told
+/// (see [`LastLook`]).
 pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
     ctx: &Ctx<'_>,
     what: &str,
@@ -289,7 +323,7 @@ pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
     S: Snapshot,
     Del: Fn() -> DelFut,
     DelFut: Future<Output = Result<(), CloudError>>,
-    Sh: Fn() -> ShFut,
+    Sh: Fn(Fresh) -> ShFut,
     ShFut: Future<Output = Result<S, CloudError>>,
 {
     let deleted = match delete().await {
@@ -297,9 +331,12 @@ pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
         Err(e) if e.is_not_found() => return,
         Err(e) => Err(cloud_diagnostic(&format!("Failed to delete {what}"), &e)),
     };
+    let last = LastLook::now();
     let gone = match deleted {
         Ok(()) => wait::until(ctx.cancel, ctx.deadline, Backoff::default(), || async {
-            match show().await {
+            let answer = show(last.fresh()).await;
+            last.looked();
+            match answer {
                 Ok(s) => Ok(Poll::Pending(s.status().to_owned())),
                 Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
                 Err(e) => Err(WaitFailure::Cloud(e)),
@@ -363,6 +400,177 @@ async fn queue_on_cluster(ctx: &Ctx<'_>, cluster_id: &str) -> Result<ClusterGuar
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::Mutex;
+
+    use hwsnap_cloud::{CancellationToken, Config, Credentials};
+    use hwsnap_framework::{CreateRequest, CreateResponse, Resource};
+    use tokio::time::Instant;
+
+    /// A client for the waits' own logic: no call reaches a network.
+    fn offline_client() -> Client {
+        let mut config = Config::new("ap-southeast-1", Credentials::new("AK", "SK"));
+        config.project_id = Some("p-1".into());
+        Client::new(config).unwrap()
+    }
+
+    fn css(status: CssStatus) -> CssSnapshot {
+        CssSnapshot {
+            status,
+            ..css_test_snapshot()
+        }
+    }
+
+    /// Each look's demand (`Fresh`) and when its answer came.
+    type Looks = Mutex<Vec<(Fresh, Instant)>>;
+
+    /// Every demand is `Since` a time at or after the previous answer (the
+    /// first: after the create or delete answered).
+    fn assert_each_look_is_newer(started: Instant, looks: &Looks) {
+        let looks = looks.lock().unwrap();
+        assert!(looks.len() >= 3, "{looks:?}");
+        let mut previous = started;
+        for (fresh, answered) in looks.iter() {
+            match fresh {
+                Fresh::Since(at) => assert!(*at >= previous, "{at:?} is before {previous:?}"),
+                other => panic!("a wait asked for {other:?}"),
+            }
+            previous = *answered;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_create_wait_never_takes_a_list_older_than_its_last_look() {
+        let (client, cancel) = (offline_client(), CancellationToken::new());
+        let ctx = Ctx::new(&client, &cancel, Some(("create", Duration::from_secs(600))));
+        let (mut id, mut diags) = (None, Diagnostics::new());
+        let created = Mutex::new(None);
+        let looks = Looks::default();
+        let ready = create_and_wait(
+            &ctx,
+            (&mut id, &mut diags),
+            NewSnapshot::new("CSS index snapshot", "nightly", "c"),
+            || async {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                *created.lock().unwrap() = Some(Instant::now());
+                Ok(Created {
+                    id: "s-1".into(),
+                    adopted: false,
+                })
+            },
+            |_, fresh| {
+                let looks = &looks;
+                async move {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let mut looks = looks.lock().unwrap();
+                    looks.push((fresh, Instant::now()));
+                    let status = if looks.len() < 4 {
+                        CssStatus::Building
+                    } else {
+                        CssStatus::Completed
+                    };
+                    Ok(css(status))
+                }
+            },
+        )
+        .await;
+        assert!(ready.is_some(), "{diags:?}");
+        assert_eq!(id.as_deref(), Some("s-1"));
+        assert_each_look_is_newer(created.lock().unwrap().unwrap(), &looks);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_delete_wait_never_takes_a_list_older_than_its_last_look() {
+        let (client, cancel) = (offline_client(), CancellationToken::new());
+        let ctx = Ctx::new(&client, &cancel, Some(("delete", Duration::from_secs(600))));
+        let mut diags = Diagnostics::new();
+        let deleted = Mutex::new(None);
+        let looks = Looks::default();
+        delete_and_wait(
+            &ctx,
+            "CSS index snapshot s-1",
+            &mut diags,
+            || async {
+                *deleted.lock().unwrap() = Some(Instant::now());
+                Ok(())
+            },
+            |fresh| {
+                let looks = &looks;
+                async move {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let mut looks = looks.lock().unwrap();
+                    looks.push((fresh, Instant::now()));
+                    if looks.len() < 4 {
+                        Ok(css(CssStatus::Completed))
+                    } else {
+                        Err(CloudError::NotFound {
+                            what: "CSS snapshot s-1".into(),
+                            code: None,
+                            request_id: None,
+                        })
+                    }
+                }
+            },
+        )
+        .await;
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_each_look_is_newer(deleted.lock().unwrap().unwrap(), &looks);
+    }
+
+    /// Against the emulator, with CSS lists reusable for an hour: the wait
+    /// still sees the snapshot finish, because it never takes the list it
+    /// already saw (BUILDING) as news.
+    #[tokio::test]
+    async fn a_create_wait_sees_the_end_through_a_long_lived_shared_list() {
+        let emu = hwsnap_emulator::spawn(hwsnap_emulator::Config {
+            create_seconds: 0.5,
+            ..hwsnap_emulator::Config::default()
+        })
+        .await
+        .unwrap();
+        let defaults = hwsnap_emulator::Config::default();
+        let (ak, sk) = defaults.credentials[0].clone();
+        let mut config = Config::new(defaults.region.clone(), Credentials::new(ak, sk));
+        config.project_id = Some(defaults.project_id.clone());
+        config.endpoints.css = Some(emu.base_url.clone());
+        config.css_list_reuse = Duration::from_secs(3600);
+        let client = Client::new(config).unwrap();
+        let cancel = CancellationToken::new();
+        let ctx = Ctx::new(&client, &cancel, Some(("create", Duration::from_secs(20))));
+        let planned = CssIndexSnapshotModel {
+            cluster_id: emu.css_clusters[0].clone(),
+            name: "nightly".into(),
+            description: None,
+            indices: None,
+            id: None,
+            status: None,
+            backup_method: None,
+            total_shards: None,
+            failed_shards: None,
+            bucket_name: None,
+            started_at: None,
+            finished_at: None,
+            cluster_name: None,
+        };
+        let mut resp = CreateResponse {
+            state: planned.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let started = std::time::Instant::now();
+        let req = CreateRequest {
+            config: planned.clone(),
+            planned,
+        };
+        CssIndexSnapshot.create(&ctx, req, &mut resp).await;
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        assert_eq!(resp.state.status.as_deref(), Some("COMPLETED"));
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        emu.shutdown().await;
+    }
 
     #[test]
     fn cluster_errors_point_at_cluster_id() {
