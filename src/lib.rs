@@ -12,8 +12,11 @@
 //! and `terraform-provider-hwsnap` serves both for users who prefer one
 //! provider with the `provider` meta-argument.
 
+pub mod data_sources;
+pub mod list_resources;
 pub mod provider;
 pub mod resources;
+mod search;
 
 use std::process::ExitCode;
 

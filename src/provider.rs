@@ -12,6 +12,8 @@ use hwsnap_framework::{
     Attribute, Block, Diagnostics, Mode, NestedBlock, Nesting, Registry, Schema, async_trait,
 };
 
+use crate::data_sources::{CssIndexSnapshots, DwsSnapshots};
+use crate::list_resources::{CssIndexSnapshotList, DwsSnapshotList};
 use crate::resources::{CssIndexSnapshot, DwsSnapshot};
 
 /// Which resource types a binary serves.
@@ -460,9 +462,13 @@ impl hwsnap_framework::Provider for HwsnapProvider {
     fn register(&self, types: &mut Registry<Client>) {
         if self.serves != Serves::Css {
             types.resource(DwsSnapshot);
+            types.list_resource(DwsSnapshotList);
+            types.data_source(DwsSnapshots);
         }
         if self.serves != Serves::Dws {
             types.resource(CssIndexSnapshot);
+            types.list_resource(CssIndexSnapshotList);
+            types.data_source(CssIndexSnapshots);
         }
     }
 }

@@ -10,11 +10,13 @@ mod support;
 
 mod acceptance {
     mod bad_input;
+    mod data_sources;
     mod docs;
     mod examples;
     mod faults;
     mod interrupts;
     mod lifecycle;
+    mod query;
     mod schema;
     mod security;
     mod smoke;

@@ -55,7 +55,7 @@ snapshot_model! {
         id: Option<String> = computed().plan(UseStateForUnknown).identity(),
         /// The snapshot's status: `BUILDING`, `COMPLETED`, `FAILED` or `PART_FAILED`.
         status: Option<String> = computed(),
-        /// `manual` for snapshots made by hand (this resource's), `auto` for those the
+        /// `manual` for manual snapshots (those this resource makes), `auto` for those the
         /// cluster's snapshot policy made.
         backup_method: Option<String> = computed(),
         /// How many shards the snapshot holds.

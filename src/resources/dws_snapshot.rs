@@ -41,7 +41,7 @@ snapshot_model! {
         id: Option<String> = computed().plan(UseStateForUnknown).identity(),
         /// The snapshot's status: `CREATING`, `AVAILABLE`, `UNAVAILABLE`, `FROZEN` or `POLICE_FROZEN`.
         status: Option<String> = computed(),
-        /// `MANUAL` for snapshots made by hand (this resource's), `AUTOMATED` for those the
+        /// `MANUAL` for manual snapshots (those this resource makes), `AUTOMATED` for those the
         /// cluster's snapshot policy made.
         r#type: Option<String> = computed(),
         /// The snapshot's size in GB.
