@@ -14,11 +14,8 @@ use crate::support::{Emulator, EmulatorOptions, Workdir, for_each_cli};
 
 /// A `data "TYPE" "label"` block with the given `name = value` arguments.
 fn data(ty: &str, label: &str, args: &[(&str, &str)]) -> String {
-    let lines: String = args
-        .iter()
-        .map(|(k, v)| format!("  {k} = {}\n", hcl::string(v)))
-        .collect();
-    format!("\ndata \"{ty}\" \"{label}\" {{\n{lines}}}\n")
+    let args: String = args.iter().map(|(k, v)| hcl::arg(k, v)).collect();
+    hcl::data_block(ty, label, &args)
 }
 
 /// The data sources and what each must find.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::support::hcl::{self, CSS, DWS};
+use crate::support::hcl::{self, CSS, DWS, arg as line, list_block};
 use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli_from};
 
 /// `terraform query` arrived in Terraform 1.14.
@@ -205,16 +205,6 @@ fn ids(found: &BTreeMap<String, Vec<Listed>>, address: &str) -> Vec<String> {
         .collect()
 }
 
-/// A `list "TYPE" "label"` block with `extra` meta-argument lines and the
-/// config's lines.
-fn list_block(ty: &str, label: &str, extra: &str, config: &str) -> String {
-    format!("\nlist \"{ty}\" \"{label}\" {{\n{extra}  config {{\n{config}  }}\n}}\n")
-}
-
-fn line(name: &str, value: &str) -> String {
-    format!("    {name} = {}\n", hcl::string(value))
-}
-
 #[test]
 fn query_finds_exactly_what_each_filter_matches() {
     for_each_cli_from(QUERY_SINCE, |cli| {
@@ -223,12 +213,12 @@ fn query_finds_exactly_what_each_filter_matches() {
         wd.write("main.tf", &hcl::required_providers(&["dws", "css"]));
         let (d0, d1, c0) = (&w.dws[0], &w.dws[1], &w.css);
         let dws =
-            |label: &str, config: String| list_block(DWS.ty, label, "  provider = dws\n", &config);
+            |label: &str, config: String| list_block(DWS.ty, label, "provider = dws\n", &config);
         let css = |label: &str, config: String| {
             list_block(
                 CSS.ty,
                 label,
-                "  provider = css\n",
+                "provider = css\n",
                 &(line("cluster_id", c0) + &config),
             )
         };
@@ -379,13 +369,13 @@ fn limit_is_honoured_and_stops_the_paging() {
             let mut lists = list_block(
                 DWS.ty,
                 "bulk",
-                &format!("  provider = dws\n  limit    = {limit}\n"),
+                &format!("provider = dws\nlimit    = {limit}\n"),
                 &line("cluster_id", &cluster),
             );
             lists.push_str(&list_block(
                 CSS.ty,
                 "two",
-                "  provider = css\n  limit    = 2\n",
+                "provider = css\nlimit    = 2\n",
                 &line("cluster_id", &css),
             ));
             wd.write("bulk.tfquery.hcl", &lists);
@@ -433,7 +423,7 @@ fn generate_then_apply(cli: &TerraformCli, style: Style) {
         Style::Single => (hcl::required_providers(&["hwsnap"]), Some("hwsnap")),
     };
     wd.write("main.tf", &header);
-    let meta = |local: &str| format!("  provider = {}\n", provider.unwrap_or(local));
+    let meta = |local: &str| format!("provider = {}\n", provider.unwrap_or(local));
     let lists = list_block(
         DWS.ty,
         "first",
@@ -595,7 +585,7 @@ fn a_cluster_that_does_not_exist_is_an_error_saying_so() {
                 &list_block(
                     kind.ty,
                     "gone",
-                    &format!("  provider = {}\n", kind.local),
+                    &format!("provider = {}\n", kind.local),
                     &line("cluster_id", missing),
                 ),
             );
@@ -631,7 +621,7 @@ fn refreshing_a_hundred_css_snapshots_lists_the_cluster_once() {
             &list_block(
                 CSS.ty,
                 "bulk",
-                "  provider = css\n  limit    = 1000\n",
+                "provider = css\nlimit    = 1000\n",
                 &line("cluster_id", &css),
             ),
         );
