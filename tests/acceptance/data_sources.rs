@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::query::{Made, World};
+use super::query::{MISSING_CLUSTER, Made, World, says_the_cluster_was_not_found};
 use crate::support::hcl::{self, CSS, DWS};
 use crate::support::{Emulator, EmulatorOptions, Workdir, for_each_cli};
 
@@ -180,23 +180,14 @@ fn a_data_source_on_a_cluster_that_does_not_exist_says_so() {
     for_each_cli(|cli| {
         let emu = Emulator::start(EmulatorOptions::default());
         let wd = Workdir::new(cli, &emu);
-        let missing = "0d4f5ff0-8a4e-4b7e-9c39-3b7a1f0e2d11";
         for (ty, word) in [("dws_snapshots", "DWS"), ("css_index_snapshots", "CSS")] {
             wd.write(
                 "main.tf",
                 &(hcl::required_providers(&["dws", "css"])
-                    + &data(ty, "gone", &[("cluster_id", missing)])),
+                    + &data(ty, "gone", &[("cluster_id", MISSING_CLUSTER)])),
             );
             let run = wd.expect_failure(&["plan", "-input=false", "-no-color"]);
-            let out = run.output();
-            assert!(
-                out.contains(&format!("{word} cluster {missing} was not found")),
-                "{out}"
-            );
-            assert!(
-                out.contains("cluster_id = \""),
-                "points at the attribute: {out}"
-            );
+            says_the_cluster_was_not_found(&run, word);
         }
     });
 }

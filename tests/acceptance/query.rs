@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::support::hcl::{self, CSS, DWS, arg as line, list_block};
-use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli_from};
+use crate::support::{Emulator, EmulatorOptions, Run, TerraformCli, Workdir, for_each_cli_from};
 
 /// `terraform query` arrived in Terraform 1.14.
 pub(super) const QUERY_SINCE: (u32, u32) = (1, 14);
@@ -572,13 +572,27 @@ fn import_blocks_generate_the_same_configuration() {
     });
 }
 
+/// A cluster ID no cluster has.
+pub(super) const MISSING_CLUSTER: &str = "0d4f5ff0-8a4e-4b7e-9c39-3b7a1f0e2d11";
+
+/// The run failed saying the `service` ("DWS", "CSS") cluster
+/// [`MISSING_CLUSTER`] was not found, pointing at the `cluster_id` line.
+pub(super) fn says_the_cluster_was_not_found(run: &Run, service: &str) {
+    let out = run.output();
+    let said = format!("{service} cluster {MISSING_CLUSTER} was not found");
+    assert!(out.contains(&said), "{out}");
+    assert!(
+        out.contains("cluster_id = \""),
+        "points at the attribute: {out}"
+    );
+}
+
 #[test]
 fn a_cluster_that_does_not_exist_is_an_error_saying_so() {
     for_each_cli_from(QUERY_SINCE, |cli| {
         let emu = Emulator::start(EmulatorOptions::default());
         let wd = Workdir::new(cli, &emu);
         wd.write("main.tf", &hcl::required_providers(&["dws", "css"]));
-        let missing = "0d4f5ff0-8a4e-4b7e-9c39-3b7a1f0e2d11";
         for (kind, word) in [(DWS, "DWS"), (CSS, "CSS")] {
             wd.write(
                 "find.tfquery.hcl",
@@ -586,19 +600,11 @@ fn a_cluster_that_does_not_exist_is_an_error_saying_so() {
                     kind.ty,
                     "gone",
                     &format!("provider = {}\n", kind.local),
-                    &line("cluster_id", missing),
+                    &line("cluster_id", MISSING_CLUSTER),
                 ),
             );
             let run = wd.expect_failure(&["query", "-no-color"]);
-            let out = run.output();
-            assert!(
-                out.contains(&format!("{word} cluster {missing} was not found")),
-                "{out}"
-            );
-            assert!(
-                out.contains("cluster_id = \""),
-                "points at the attribute: {out}"
-            );
+            says_the_cluster_was_not_found(&run, word);
         }
     });
 }
