@@ -2,8 +2,11 @@
 //!
 //! Main types: [`HwsnapProvider`] (the provider block and its resource
 //! types), the resources [`resources::DwsSnapshot`] and
-//! [`resources::CssIndexSnapshot`], and [`main`], which each of the three thin
-//! binaries calls with the resource types it serves.
+//! [`resources::CssIndexSnapshot`], the list resources of the same names
+//! ([`list_resources`], for `terraform query`) and the data sources
+//! [`data_sources::DwsSnapshots`] and [`data_sources::CssIndexSnapshots`],
+//! which share one search of existing snapshots, and [`main`], which each of
+//! the three thin binaries calls with the types it serves.
 //!
 //! The one design decision to know: one library, three binaries. Terraform
 //! takes a resource type's prefix as its provider's local name, so
