@@ -2,7 +2,10 @@
 //!
 //! Main types: [`HwsnapProvider`] (the provider block and its resource
 //! types), the resources [`resources::DwsSnapshot`] and
-//! [`resources::CssIndexSnapshot`], the actions
+//! [`resources::CssIndexSnapshot`], the list resources of the same names
+//! ([`list_resources`], for `terraform query`), the data sources
+//! [`data_sources::DwsSnapshots`] and [`data_sources::CssIndexSnapshots`],
+//! which share one search of existing snapshots, the actions
 //! [`actions::DwsCreateSnapshot`], [`actions::CssCreateIndexSnapshot`] and
 //! [`actions::CssRestoreIndexSnapshot`], and [`main`], which each of the
 //! three thin binaries calls with the types it serves.
@@ -15,8 +18,11 @@
 //! provider with the `provider` meta-argument.
 
 pub mod actions;
+pub mod data_sources;
+pub mod list_resources;
 pub mod provider;
 pub mod resources;
+mod search;
 
 use std::process::ExitCode;
 

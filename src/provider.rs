@@ -19,6 +19,8 @@ use hwsnap_framework::{
 };
 
 use crate::actions::{CssCreateIndexSnapshot, CssRestoreIndexSnapshot, DwsCreateSnapshot};
+use crate::data_sources::{CssIndexSnapshots, DwsSnapshots};
+use crate::list_resources::{CssIndexSnapshotList, DwsSnapshotList};
 use crate::resources::{CssIndexSnapshot, DwsSnapshot};
 
 /// Which resource types a binary serves.
@@ -638,10 +640,14 @@ impl hwsnap_framework::Provider for HwsnapProvider {
     fn register(&self, types: &mut Registry<Client>) {
         if self.serves != Serves::Css {
             types.resource(DwsSnapshot);
+            types.list_resource(DwsSnapshotList);
+            types.data_source(DwsSnapshots);
             types.action(DwsCreateSnapshot);
         }
         if self.serves != Serves::Dws {
             types.resource(CssIndexSnapshot);
+            types.list_resource(CssIndexSnapshotList);
+            types.data_source(CssIndexSnapshots);
             types.action(CssCreateIndexSnapshot);
             types.action(CssRestoreIndexSnapshot);
         }

@@ -11,6 +11,7 @@ mod support;
 mod acceptance {
     mod actions;
     mod bad_input;
+    mod data_sources;
     mod docs;
     mod examples;
     mod faults;
@@ -19,6 +20,7 @@ mod acceptance {
     mod lifecycle;
     mod moved;
     mod new_user;
+    mod query;
     mod schema;
     mod security;
     mod smoke;

@@ -151,8 +151,7 @@ impl SnapshotTarget for CssCluster<'_> {
             .await
     }
 
-    async fn show(&self, id: &str, scope: &Scope) -> Result<Cloud, CloudError> {
-        let fresh = Fresh::Since(Instant::now());
+    async fn show(&self, id: &str, fresh: Fresh, scope: &Scope) -> Result<Cloud, CloudError> {
         self.css
             .find_snapshot_fresh(&self.cluster_id, id, fresh, scope)
             .await

@@ -22,7 +22,6 @@ use hwsnap_framework::action::{
 use hwsnap_framework::cty::{AttributePath, Value};
 use hwsnap_framework::prelude::*;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use super::{
     Event, PositiveDuration, Reporter, both_or_neither, check_cluster, ended, seconds, timeout_of,
@@ -144,14 +143,11 @@ impl Action<Client> for CssRestoreIndexSnapshot {
         reporter.say("started, waiting until SUCCESS").await;
 
         let (tx, rx) = mpsc::unbounded_channel();
-        let show = || {
-            let fresh = Fresh::Since(Instant::now());
-            async move {
-                let s = css
-                    .find_snapshot_fresh(cluster_id, id, fresh, scope)
-                    .await?;
-                Ok(CssRestore(s))
-            }
+        let show = |fresh| async move {
+            let s = css
+                .find_snapshot_fresh(cluster_id, id, fresh, scope)
+                .await?;
+            Ok(CssRestore(s))
         };
         let pending = |status: &str| {
             let _ = tx.send(Event::Pending(status.to_owned()));

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use hwsnap_cloud::{
     Client, CreateDwsSnapshot, Created, Dws, DwsSnapshot as Cloud, DwsSnapshotType, DwsStatus,
-    Error as CloudError, ListDwsSnapshots, Scope,
+    Error as CloudError, Fresh, ListDwsSnapshots, Scope,
 };
 use hwsnap_framework::Action;
 use hwsnap_framework::action::{
@@ -142,7 +142,8 @@ impl SnapshotTarget for DwsCluster<'_> {
         self.dws.create_snapshot(&request, scope).await
     }
 
-    async fn show(&self, id: &str, scope: &Scope) -> Result<Cloud, CloudError> {
+    async fn show(&self, id: &str, _: Fresh, scope: &Scope) -> Result<Cloud, CloudError> {
+        // A show by ID is always fresh.
         self.dws.show_snapshot(id, scope).await
     }
 

@@ -40,7 +40,7 @@ use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use hwsnap_cloud::{Created, Error as CloudError, Scope};
+use hwsnap_cloud::{Created, Error as CloudError, Fresh, Scope};
 use hwsnap_framework::action::ProgressSink;
 use hwsnap_framework::cty::{AttributePath, Value};
 use hwsnap_framework::timeouts::format_duration;
@@ -433,8 +433,14 @@ pub(crate) trait SnapshotTarget: Send + Sync {
     /// Creates a snapshot named `name` (adopting one an earlier attempt of
     /// this call made).
     async fn create(&self, name: &str, scope: &Scope) -> Result<Created, CloudError>;
-    /// The snapshot now (for CSS, from a list started after this call).
-    async fn show(&self, id: &str, scope: &Scope) -> Result<Self::Snapshot, CloudError>;
+    /// The snapshot, in an answer at least as fresh as `fresh` (for CSS, a
+    /// shared list of the cluster).
+    async fn show(
+        &self,
+        id: &str,
+        fresh: Fresh,
+        scope: &Scope,
+    ) -> Result<Self::Snapshot, CloudError>;
     /// The cluster's manual snapshots, for `keep_last`.
     async fn manual_snapshots(&self, scope: &Scope) -> Result<Vec<Listed>, CloudError>;
     async fn delete(&self, id: &str, scope: &Scope) -> Result<(), CloudError>;
@@ -516,7 +522,7 @@ pub(crate) async fn create_snapshot<T: SnapshotTarget>(
         cluster_id,
         (|| target.create(&name, scope), created),
         (
-            |id: String| async move { target.show(&id, scope).await },
+            |id: String, fresh| async move { target.show(&id, fresh, scope).await },
             pending,
         ),
     );
@@ -599,7 +605,7 @@ async fn prune<T: SnapshotTarget>(
         let deleted = delete_then_gone(
             ctx,
             || target.delete(&old.id, scope),
-            || target.show(&old.id, scope),
+            |fresh| target.show(&old.id, fresh, scope),
             |_| {},
         )
         .await;

@@ -76,7 +76,8 @@ snapshot_model! {
         id: Option<String> = computed().plan(UseStateForUnknown).identity(),
         /// The snapshot's status: `BUILDING`, `COMPLETED`, `FAILED` or `PART_FAILED`.
         status: Option<String> = computed(),
-        /// `manual` for snapshots made by this resource.
+        /// `manual` for manual snapshots (those this resource makes), `auto` for those the
+        /// cluster's snapshot policy made.
         backup_method: Option<String> = computed(),
         /// How many shards the snapshot holds.
         total_shards: Option<u64> = computed(),
@@ -110,7 +111,7 @@ impl Resource<Client> for CssIndexSnapshot {
             (&mut resp.state.id, &mut resp.diagnostics),
             new,
             || css.create_snapshot(cluster_id, &request, scope),
-            |id| async move { css.find_snapshot(cluster_id, &id, scope).await },
+            |id, fresh| async move { css.find_snapshot_fresh(cluster_id, &id, fresh, scope).await },
         );
         if let Some(s) = ready.await {
             resp.state = Model::from_cloud(&s, cluster_id, p.indices.clone());
@@ -148,7 +149,7 @@ impl Resource<Client> for CssIndexSnapshot {
         let (css, scope) = (ctx.data.css(), &scope(ctx));
         let what = format!("{KIND} {id}");
         let delete = || css.delete_snapshot(&cluster_id, &id, scope);
-        let show = || css.find_snapshot(&cluster_id, &id, scope);
+        let show = |fresh| css.find_snapshot_fresh(&cluster_id, &id, fresh, scope);
         delete_and_wait(ctx, &what, &mut resp.diagnostics, delete, show).await;
     }
 
@@ -211,7 +212,9 @@ impl Model {
 
     /// Everything the cloud reports. `indices` comes from the cloud only
     /// when the state has none yet (unset in configuration, or imported).
-    fn from_cloud(s: &Cloud, cluster_id: &str, indices: Option<String>) -> Self {
+    /// Also what the list resource and data source report of each snapshot
+    /// (with no `indices` of their own).
+    pub(crate) fn from_cloud(s: &Cloud, cluster_id: &str, indices: Option<String>) -> Self {
         let text = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
         Self {
             cluster_id: cluster_id.to_owned(),

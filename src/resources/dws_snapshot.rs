@@ -55,7 +55,8 @@ snapshot_model! {
         id: Option<String> = computed().plan(UseStateForUnknown).identity(),
         /// The snapshot's status: `CREATING`, `AVAILABLE`, `UNAVAILABLE`, `FROZEN` or `POLICE_FROZEN`.
         status: Option<String> = computed(),
-        /// `MANUAL` for snapshots made by this resource.
+        /// `MANUAL` for manual snapshots (those this resource makes), `AUTOMATED` for those the
+        /// cluster's snapshot policy made.
         r#type: Option<String> = computed(),
         /// The snapshot's size in GB.
         size: Option<Number> = computed(),
@@ -85,7 +86,8 @@ impl Resource<Client> for DwsSnapshot {
             (&mut resp.state.id, &mut resp.diagnostics),
             new,
             || dws.create_snapshot(&request, scope),
-            |id| async move { dws.show_snapshot(&id, scope).await },
+            // A show is always fresh: nothing to demand of it.
+            |id, _| async move { dws.show_snapshot(&id, scope).await },
         );
         if let Some(s) = ready.await {
             resp.state = Model::from_cloud(&s, &p.cluster_id);
@@ -110,7 +112,7 @@ impl Resource<Client> for DwsSnapshot {
         let (dws, scope) = (ctx.data.dws(), &scope(ctx));
         let what = format!("{KIND} {id}");
         let delete = || dws.delete_snapshot(&id, scope);
-        let show = || dws.show_snapshot(&id, scope);
+        let show = |_| dws.show_snapshot(&id, scope);
         delete_and_wait(ctx, &what, &mut resp.diagnostics, delete, show).await;
     }
 
@@ -146,7 +148,8 @@ impl Model {
     }
 
     /// Everything the cloud reports; the cluster ID stays when it says none.
-    fn from_cloud(s: &Cloud, cluster_id: &str) -> Self {
+    /// Also what the list resource and data source report of each snapshot.
+    pub(crate) fn from_cloud(s: &Cloud, cluster_id: &str) -> Self {
         let text = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
         Self {
             cluster_id: text(&s.cluster_id).unwrap_or_else(|| cluster_id.to_owned()),

@@ -31,6 +31,11 @@ mod moved;
 
 pub use css_index_snapshot::{CssIndexSnapshot, Model as CssIndexSnapshotModel};
 pub use dws_snapshot::{DwsSnapshot, Model as DwsSnapshotModel};
+#[cfg(test)]
+pub(crate) use {
+    css_index_snapshot::tests::snapshot as css_test_snapshot,
+    dws_snapshot::tests::snapshot as dws_test_snapshot,
+};
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -40,7 +45,7 @@ use hwsnap_cloud::error::secs;
 
 use hwsnap_cloud::{
     Client, ClusterGuard, Created, CssRestoreStatus, CssSnapshot, CssStatus,
-    DwsSnapshot as DwsCloudSnapshot, DwsStatus, Error as CloudError, LastSeen, Scope,
+    DwsSnapshot as DwsCloudSnapshot, DwsStatus, Error as CloudError, Fresh, LastSeen, Scope,
 };
 use hwsnap_framework::cty::AttributePath;
 use hwsnap_framework::timeouts::{Timeout, format_duration};
@@ -365,6 +370,30 @@ impl<'a> NewSnapshot<'a> {
     }
 }
 
+/// When a wait last looked at the cloud. Each look demands an answer
+/// started after the previous one arrived (`Fresh::Since`), so a shared
+/// list the wait has already seen, or an older one, is never taken as news:
+/// not as proof that a snapshot is ready, nor that it is gone. Lists other
+/// callers started since are shared.
+struct LastLook(Mutex<tokio::time::Instant>);
+
+impl LastLook {
+    /// Starts now: the create or delete being waited on has just answered.
+    fn now() -> Self {
+        Self(Mutex::new(tokio::time::Instant::now()))
+    }
+
+    /// How fresh the next look must be.
+    fn fresh(&self) -> Fresh {
+        Fresh::Since(*self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Records that an answer arrived.
+    fn looked(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = tokio::time::Instant::now();
+    }
+}
+
 /// Why no turn on the cluster came: nothing was created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NoTurn {
@@ -392,7 +421,8 @@ pub(crate) enum CreateFailure {
 /// on `cluster_id`, create, tell `created` the ID at once, then poll `show`
 /// until the snapshot is ready (telling `pending` each status on the way),
 /// all within the operation's deadline. The turn is held until the wait
-/// ends.
+/// ends. `show` gets the ID and how fresh its answer must be (see
+/// [`LastLook`]).
 pub(crate) async fn create_then_wait<S, Cr, CrFut, Sh, ShFut>(
     ctx: &Ctx<'_>,
     cluster_id: &str,
@@ -403,7 +433,7 @@ where
     S: Snapshot,
     Cr: FnOnce() -> CrFut,
     CrFut: Future<Output = Result<Created, CloudError>>,
-    Sh: Fn(String) -> ShFut,
+    Sh: Fn(String, Fresh) -> ShFut,
     ShFut: Future<Output = Result<S, CloudError>>,
 {
     let _turn = queue_on_cluster(ctx, cluster_id)
@@ -415,7 +445,7 @@ where
     }
     created(&made);
     let id = made.id;
-    wait_ready(ctx, || show(id.clone()), pending)
+    wait_ready(ctx, |fresh| show(id.clone(), fresh), pending)
         .await
         .map_err(|error| CreateFailure::Wait { id, error })
 }
@@ -423,6 +453,8 @@ where
 /// Polls `show` with the adaptive backoff until what it finds is ready by
 /// its [`Snapshot::progress`], within the operation's deadline, ended early
 /// by StopProvider; `pending` hears each status that is not final yet.
+/// Each look at the cloud must be newer than the last one (see
+/// [`LastLook`]); the first must start after this call.
 pub(crate) async fn wait_ready<S, Sh, ShFut>(
     ctx: &Ctx<'_>,
     show: Sh,
@@ -430,11 +462,14 @@ pub(crate) async fn wait_ready<S, Sh, ShFut>(
 ) -> Result<S, WaitError<WaitFailure>>
 where
     S: Snapshot,
-    Sh: Fn() -> ShFut,
+    Sh: Fn(Fresh) -> ShFut,
     ShFut: Future<Output = Result<S, CloudError>>,
 {
+    let last = LastLook::now();
     let poll = || async {
-        let s = show().await.map_err(WaitFailure::Cloud)?;
+        let answer = show(last.fresh()).await;
+        last.looked();
+        let s = answer.map_err(WaitFailure::Cloud)?;
         match s.progress() {
             Progress::Ready => Ok(Poll::Ready(s)),
             Progress::Pending => {
@@ -461,7 +496,7 @@ where
     S: Snapshot,
     Cr: FnOnce() -> CrFut,
     CrFut: Future<Output = Result<Created, CloudError>>,
-    Sh: Fn(String) -> ShFut,
+    Sh: Fn(String, Fresh) -> ShFut,
     ShFut: Future<Output = Result<S, CloudError>>,
 {
     let NewSnapshot {
@@ -502,8 +537,8 @@ pub(crate) enum DeleteFailure {
 /// A busy cluster (a snapshot still being made cannot be deleted yet) is
 /// retried by the client, until the deadline of the scope `delete` runs
 /// under; an already-missing snapshot counts as deleted. `show` finds the
-/// snapshot while it still exists; `pending` hears each status it still
-/// reports.
+/// snapshot while it still exists, in an answer as fresh as it is told
+/// (see [`LastLook`]); `pending` hears each status it still reports.
 pub(crate) async fn delete_then_gone<S, Del, DelFut, Sh, ShFut>(
     ctx: &Ctx<'_>,
     delete: Del,
@@ -514,7 +549,7 @@ where
     S: Snapshot,
     Del: FnOnce() -> DelFut,
     DelFut: Future<Output = Result<(), CloudError>>,
-    Sh: Fn() -> ShFut,
+    Sh: Fn(Fresh) -> ShFut,
     ShFut: Future<Output = Result<S, CloudError>>,
 {
     match delete().await {
@@ -522,8 +557,11 @@ where
         Err(e) if e.is_not_found() => return Ok(()),
         Err(e) => return Err(DeleteFailure::Delete(e)),
     }
+    let last = LastLook::now();
     wait::until(ctx.cancel, ctx.deadline, Backoff::default(), || async {
-        match show().await {
+        let answer = show(last.fresh()).await;
+        last.looked();
+        match answer {
             Ok(s) => {
                 pending(s.status());
                 Ok(Poll::Pending(s.status().to_owned()))
@@ -548,7 +586,7 @@ pub(crate) async fn delete_and_wait<S, Del, DelFut, Sh, ShFut>(
     S: Snapshot,
     Del: FnOnce() -> DelFut,
     DelFut: Future<Output = Result<(), CloudError>>,
-    Sh: Fn() -> ShFut,
+    Sh: Fn(Fresh) -> ShFut,
     ShFut: Future<Output = Result<S, CloudError>>,
 {
     let seen = LastStatus::default();
@@ -737,6 +775,175 @@ mod tests {
         );
         let d = delete_diagnostic(&ctx, "DWS snapshot s-1", &CloudError::Cancelled);
         assert_eq!(d.summary, "Stopped deleting DWS snapshot s-1");
+    }
+
+    use hwsnap_framework::{CreateRequest, CreateResponse, Resource};
+    use tokio::time::Instant;
+
+    /// A client for the waits' own logic: no call reaches a network.
+    fn offline_client() -> Client {
+        let mut config = Config::new("ap-southeast-1", Credentials::new("AK", "SK"));
+        config.project_id = Some("p-1".into());
+        Client::new(config).unwrap()
+    }
+
+    fn css(status: CssStatus) -> CssSnapshot {
+        CssSnapshot {
+            status,
+            ..css_test_snapshot()
+        }
+    }
+
+    /// Each look's demand (`Fresh`) and when its answer came.
+    type Looks = Mutex<Vec<(Fresh, Instant)>>;
+
+    /// Every demand is `Since` a time at or after the previous answer (the
+    /// first: after the create or delete answered).
+    fn assert_each_look_is_newer(started: Instant, looks: &Looks) {
+        let looks = looks.lock().unwrap();
+        assert!(looks.len() >= 3, "{looks:?}");
+        let mut previous = started;
+        for (fresh, answered) in looks.iter() {
+            match fresh {
+                Fresh::Since(at) => assert!(*at >= previous, "{at:?} is before {previous:?}"),
+                other => panic!("a wait asked for {other:?}"),
+            }
+            previous = *answered;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_create_wait_never_takes_a_list_older_than_its_last_look() {
+        let (client, cancel) = (offline_client(), CancellationToken::new());
+        let ctx = Ctx::new(&client, &cancel, Some(("create", Duration::from_secs(600))));
+        let (mut id, mut diags) = (None, Diagnostics::new());
+        let created = Mutex::new(None);
+        let looks = Looks::default();
+        let ready = create_and_wait(
+            &ctx,
+            (&mut id, &mut diags),
+            NewSnapshot::new("CSS index snapshot", "nightly", "c"),
+            || async {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                *created.lock().unwrap() = Some(Instant::now());
+                Ok(Created {
+                    id: "s-1".into(),
+                    adopted: false,
+                })
+            },
+            |_, fresh| {
+                let looks = &looks;
+                async move {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let mut looks = looks.lock().unwrap();
+                    looks.push((fresh, Instant::now()));
+                    let status = if looks.len() < 4 {
+                        CssStatus::Building
+                    } else {
+                        CssStatus::Completed
+                    };
+                    Ok(css(status))
+                }
+            },
+        )
+        .await;
+        assert!(ready.is_some(), "{diags:?}");
+        assert_eq!(id.as_deref(), Some("s-1"));
+        assert_each_look_is_newer(created.lock().unwrap().unwrap(), &looks);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_delete_wait_never_takes_a_list_older_than_its_last_look() {
+        let (client, cancel) = (offline_client(), CancellationToken::new());
+        let ctx = Ctx::new(&client, &cancel, Some(("delete", Duration::from_secs(600))));
+        let mut diags = Diagnostics::new();
+        let deleted = Mutex::new(None);
+        let looks = Looks::default();
+        delete_and_wait(
+            &ctx,
+            "CSS index snapshot s-1",
+            &mut diags,
+            || async {
+                *deleted.lock().unwrap() = Some(Instant::now());
+                Ok(())
+            },
+            |fresh| {
+                let looks = &looks;
+                async move {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let mut looks = looks.lock().unwrap();
+                    looks.push((fresh, Instant::now()));
+                    if looks.len() < 4 {
+                        Ok(css(CssStatus::Completed))
+                    } else {
+                        Err(CloudError::NotFound {
+                            what: "CSS snapshot s-1".into(),
+                            code: None,
+                            request_id: None,
+                        })
+                    }
+                }
+            },
+        )
+        .await;
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_each_look_is_newer(deleted.lock().unwrap().unwrap(), &looks);
+    }
+
+    /// Against the emulator, with CSS lists reusable for an hour: the wait
+    /// still sees the snapshot finish, because it never takes the list it
+    /// already saw (BUILDING) as news.
+    #[tokio::test]
+    async fn a_create_wait_sees_the_end_through_a_long_lived_shared_list() {
+        let emu = hwsnap_emulator::spawn(hwsnap_emulator::Config {
+            create_seconds: 0.5,
+            ..hwsnap_emulator::Config::default()
+        })
+        .await
+        .unwrap();
+        let defaults = hwsnap_emulator::Config::default();
+        let (ak, sk) = defaults.credentials[0].clone();
+        let mut config = Config::new(defaults.region.clone(), Credentials::new(ak, sk));
+        config.project_id = Some(defaults.project_id.clone());
+        config.endpoints.css = Some(emu.base_url.clone());
+        config.css_list_reuse = Duration::from_secs(3600);
+        let client = Client::new(config).unwrap();
+        let cancel = CancellationToken::new();
+        let ctx = Ctx::new(&client, &cancel, Some(("create", Duration::from_secs(20))));
+        let planned = CssIndexSnapshotModel {
+            cluster_id: emu.css_clusters[0].clone(),
+            name: "nightly".into(),
+            description: None,
+            indices: None,
+            id: None,
+            status: None,
+            backup_method: None,
+            total_shards: None,
+            failed_shards: None,
+            bucket_name: None,
+            started_at: None,
+            finished_at: None,
+            cluster_name: None,
+        };
+        let mut resp = CreateResponse {
+            state: planned.clone(),
+            private: Default::default(),
+            diagnostics: Diagnostics::new(),
+        };
+        let started = std::time::Instant::now();
+        let req = CreateRequest {
+            config: planned.clone(),
+            planned,
+        };
+        CssIndexSnapshot.create(&ctx, req, &mut resp).await;
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        assert_eq!(resp.state.status.as_deref(), Some("COMPLETED"));
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        emu.shutdown().await;
     }
 
     #[test]

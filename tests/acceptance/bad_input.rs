@@ -1,14 +1,15 @@
 //! Bad input never reaches the cloud: a table of invalid configurations —
 //! every rule of every argument of both resource types and of the provider
 //! block, bad `timeouts`, bad environment fallbacks, bad import IDs (the
-//! `terraform import` command and `import` blocks) — each fails `validate`,
-//! `plan` or `import` with a diagnostic naming the attribute, and the
-//! emulator's request log stays empty.
+//! `terraform import` command and `import` blocks), the filters of the data
+//! sources and of the list resources (`validate -query`, on the CLIs that
+//! have it) — each fails `validate`, `plan` or `import` with a diagnostic
+//! naming the attribute, and the emulator's request log stays empty.
 //!
 //! One emulator and one work directory per CLI; the table is walked inside,
 //! so the whole file costs about a minute of CLI time per CLI.
 
-use crate::support::hcl::{self, CSS, DWS};
+use crate::support::hcl::{self, CSS, DWS, arg};
 use crate::support::{Emulator, EmulatorOptions, TerraformCli, Workdir, for_each_cli};
 
 const DWS_CLUSTER: &str = "44b277eb-39be-4921-be31-3d61b43651d7";
@@ -28,7 +29,13 @@ enum Step {
     Plan,
     /// `terraform import ADDRESS ID`.
     Import(&'static str, &'static str),
+    /// `terraform validate -query`, the case's text in a `.tfquery.hcl`
+    /// file (Terraform 1.14 and later).
+    ValidateQuery,
 }
+
+/// The query file of [`Step::ValidateQuery`] cases.
+const QUERY_FILE: &str = "find.tfquery.hcl";
 
 /// One invalid configuration.
 struct Case {
@@ -65,6 +72,17 @@ fn css(name: &str, extra: &str) -> String {
 
 fn css_in(cluster: &str, name: &str, extra: &str) -> String {
     CSS.resource("s", cluster, name, extra)
+}
+
+/// A `data "TYPE" "s"` block holding `args`.
+fn data(ty: &str, args: &str) -> String {
+    hcl::data_block(ty, "s", args)
+}
+
+/// A `list "TYPE" "s"` block, with its provider, whose config holds `args`.
+fn list(ty: &str, args: &str) -> String {
+    let provider = ty.split('_').next().unwrap_or_default();
+    hcl::list_block(ty, "s", &format!("provider = {provider}\n"), args)
 }
 
 /// A valid DWS resource under a `provider "dws"` block with `body`.
@@ -459,6 +477,105 @@ fn cases() -> Vec<Case> {
         ),
         &["Invalid import ID for dws_snapshot"],
     ));
+    // The filters of the data sources (every CLI) and of the list
+    // resources (validate -query): each message quotes the attribute's line.
+    let filters = [
+        (
+            DWS,
+            "a regex that does not compile",
+            arg("name_regex", "nightly-("),
+        ),
+        (DWS, "a look-ahead regex", arg("name_regex", "(?=nightly)")),
+        (DWS, "an unknown status", arg("status", "DONE")),
+        (DWS, "a lower-case status", arg("status", "available")),
+        (DWS, "a CSS status", arg("status", "COMPLETED")),
+        (DWS, "an unknown type", arg("type", "WEEKLY")),
+        (DWS, "a lower-case type", arg("type", "auto")),
+        (
+            DWS,
+            "a malformed cluster ID",
+            arg("cluster_id", "my-dws-cluster"),
+        ),
+        (
+            DWS,
+            "a cluster ID with a space",
+            arg("cluster_id", &format!("{DWS_CLUSTER} ")),
+        ),
+        (
+            CSS,
+            "a regex that does not compile",
+            arg("name_regex", "[a-"),
+        ),
+        (CSS, "a DWS status", arg("status", "AVAILABLE")),
+        (
+            CSS,
+            "an unknown backup method",
+            arg("backup_method", "weekly"),
+        ),
+        (
+            CSS,
+            "an upper-case backup method",
+            arg("backup_method", "AUTO"),
+        ),
+        (
+            CSS,
+            "a malformed cluster ID",
+            arg("cluster_id", "css-cluster-1"),
+        ),
+    ];
+    for (kind, why, bad) in &filters {
+        let attr = bad.split(' ').next().unwrap_or_default();
+        let expect = [format!("Invalid value for {attr}"), format!("{attr} = \"")];
+        let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
+        // CSS needs its cluster; a DWS filter is checked with one too.
+        let cluster = if kind == &DWS {
+            DWS_CLUSTER
+        } else {
+            CSS_CLUSTER
+        };
+        let args = match attr {
+            "cluster_id" => bad.clone(),
+            _ => arg("cluster_id", cluster) + bad,
+        };
+        let source = if kind == &DWS {
+            "dws_snapshots"
+        } else {
+            "css_index_snapshots"
+        };
+        t.push(case(
+            format!("data {source} with {why}"),
+            Validate,
+            data(source, &args),
+            &expect,
+        ));
+        t.push(case(
+            format!("list {} with {why}", kind.ty),
+            ValidateQuery,
+            list(kind.ty, &args),
+            &expect,
+        ));
+    }
+    let missing = ["Missing required argument", "\"cluster_id\" is required"];
+    let no_cluster = arg("name_regex", "^nightly");
+    t.push(case(
+        "data css_index_snapshots without cluster_id",
+        Validate,
+        data("css_index_snapshots", &no_cluster),
+        &missing,
+    ));
+    t.push(case(
+        "list css_index_snapshot without cluster_id",
+        ValidateQuery,
+        list(CSS.ty, &no_cluster),
+        &missing,
+    ));
+    t.push(case(
+        "data dws_snapshots timeouts.read = \"soon\"",
+        Validate,
+        data("dws_snapshots", "timeouts {\n  read = \"soon\"\n}\n"),
+        &["timeouts.read"],
+    ));
+
     t.push(case(
         "import block css_index_snapshot without a cluster",
         Plan,
@@ -485,12 +602,20 @@ fn run_case(
             None => wd.remove_env(k),
         };
     }
-    wd.write("main.tf", &format!("{}{}", header(), c.hcl));
+    let query = matches!(c.step, Step::ValidateQuery);
+    if query {
+        wd.write("main.tf", &header());
+        wd.write(QUERY_FILE, &c.hcl);
+    } else {
+        wd.write("main.tf", &format!("{}{}", header(), c.hcl));
+    }
     let run = match c.step {
         Step::Validate => wd.run(&["validate", "-no-color"]),
+        Step::ValidateQuery => wd.run(&["validate", "-query", "-no-color"]),
         Step::Plan => wd.run(&["plan", "-input=false", "-no-color"]),
         Step::Import(addr, id) => wd.run(&["import", "-input=false", "-no-color", addr, id]),
     };
+    wd.remove(QUERY_FILE);
     // Back to the emulator's environment for the next case.
     for (k, _) in &c.env {
         wd.remove_env(k);
@@ -540,7 +665,12 @@ fn walk_table(cli: &TerraformCli) {
     let emu = Emulator::start(EmulatorOptions::default());
     let mut wd = Workdir::new(cli, &emu);
     let base: Vec<(String, String)> = wd.env().to_vec();
-    let table = cases();
+    // List blocks exist only where `terraform query` does.
+    let queries = (cli.major, cli.minor) >= super::query::QUERY_SINCE;
+    let table: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| queries || !matches!(c.step, Step::ValidateQuery))
+        .collect();
     let started = std::time::Instant::now();
     let failures: Vec<String> = table
         .iter()
@@ -600,6 +730,34 @@ fn the_table_shapes_are_valid_with_good_values() {
             ["iam.list_projects", "iam.list_projects"],
             "a plan of new resources makes only the credential check, once per provider"
         );
+        // The filters' shapes, with good values.
+        let dws_filters = arg("cluster_id", DWS_CLUSTER)
+            + &arg("name_regex", "^nightly-[0-9]+$")
+            + &arg("status", "AVAILABLE")
+            + &arg("type", "AUTOMATED");
+        let css_filters = arg("cluster_id", CSS_CLUSTER)
+            + &arg("name_regex", "(?i)^nightly")
+            + &arg("status", "PART_FAILED")
+            + &arg("backup_method", "auto");
+        wd.write(
+            "main.tf",
+            &format!(
+                "{}{}{}",
+                header(),
+                data("dws_snapshots", &dws_filters),
+                data("css_index_snapshots", &css_filters)
+            ),
+        );
+        wd.expect_success(&["validate", "-no-color"]);
+        if (cli.major, cli.minor) >= super::query::QUERY_SINCE {
+            wd.write("main.tf", &header());
+            wd.write(
+                QUERY_FILE,
+                &(list(DWS.ty, &dws_filters) + &list(CSS.ty, &css_filters)),
+            );
+            wd.expect_success(&["validate", "-query", "-no-color"]);
+        }
+        assert!(emu.requests().is_empty(), "validate calls no API");
     });
 }
 

@@ -1,18 +1,22 @@
 //! The examples users copy must work: every directory under `examples/`
-//! validates with every Terraform CLI, and the quickstart and single-provider
-//! examples apply, plan empty and destroy against the emulator, each adopting
-//! a snapshot made out of band (`POST /_emulator/snapshots`) through its
-//! import block. Examples with actions need Terraform 1.14: older CLIs only
-//! check that they say so and are formatted; an example that needs a
-//! provider these tests cannot install ([`NOT_INITIALISED`]) is checked with
-//! `terraform fmt` alone. (`actions.rs` runs the action examples.)
+//! validates with every Terraform CLI (its `.tfquery.hcl` files too, with
+//! `validate -query` on the CLIs that have it), and the quickstart and
+//! single-provider examples apply, plan empty and destroy against the
+//! emulator, each adopting a snapshot made out of band (`POST
+//! /_emulator/snapshots`) through its import block; the query example finds
+//! and adopts snapshots made out of band, and the data-source examples read
+//! them. Examples with actions need Terraform 1.14: older CLIs only check
+//! that they say so and are formatted; an example that needs a provider these
+//! tests cannot install ([`NOT_INITIALISED`]) is checked with `terraform fmt`
+//! alone. (`actions.rs` runs the action examples.)
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::support::{Emulator, EmulatorOptions, Workdir, for_each_cli};
+use super::query::QUERY_SINCE;
+use crate::support::{Emulator, EmulatorOptions, Workdir, for_each_cli, for_each_cli_from};
 
 /// Examples that need a provider these tests cannot install (the official
 /// huaweicloud provider): documented, checked by `terraform fmt -check`.
@@ -105,7 +109,10 @@ fn the_expected_examples_exist() {
         .map(|d| d.strip_prefix(&root).unwrap_or(d).display().to_string())
         .collect();
     for want in [
+        "data-sources/css_index_snapshots",
+        "data-sources/dws_snapshots",
         "provider",
+        "query",
         "quickstart",
         "resources/css_index_snapshot",
         "resources/dws_snapshot",
@@ -168,6 +175,116 @@ fn every_example_validates() {
                 run.success() && run.stdout.contains("The configuration is valid"),
                 "examples/{rel} does not validate:\n{run}"
             );
+            if has_query_files(dir) && (cli.major, cli.minor) >= QUERY_SINCE {
+                let run = wd.run(&["validate", "-query", "-no-color"]);
+                assert!(
+                    run.success() && run.stdout.contains("The configuration is valid"),
+                    "the query files of examples/{rel} do not validate:\n{run}"
+                );
+            }
+        }
+    });
+}
+
+/// Whether an example directory holds `*.tfquery.hcl` files.
+fn has_query_files(dir: &Path) -> bool {
+    fs::read_dir(dir)
+        .map(|entries| {
+            entries.flatten().any(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.ends_with(".tfquery.hcl"))
+            })
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn query_example_finds_and_adopts_snapshots_made_by_hand() {
+    assert!(has_query_files(&examples_root().join("query")));
+    for_each_cli_from(QUERY_SINCE, |cli| {
+        let emu = Emulator::start(EmulatorOptions::default());
+        let dws = emu.dws_clusters()[0].clone();
+        let css = emu.css_clusters()[0].clone();
+        let nightly = snapshot_by_hand(&emu, "dws", &dws, "nightly-01");
+        snapshot_by_hand(&emu, "dws", &dws, "weekly-01");
+        let automatic = emu.add_automatic_snapshot("css", &css, "snapshot-auto-1", None);
+        snapshot_by_hand(&emu, "css", &css, "by-hand");
+        let wd = Workdir::new(cli, &emu);
+        copy_example(&wd, &examples_root().join("query"));
+        let vars = [
+            format!("-var=dws_cluster_id={dws}"),
+            format!("-var=css_cluster_id={css}"),
+        ];
+        let run = wd.expect_success(&[
+            "query",
+            "-no-color",
+            "-generate-config-out=adopted.tf",
+            &vars[0],
+            &vars[1],
+        ]);
+        for id in [&nightly, &automatic] {
+            assert!(run.stdout.contains(id.as_str()), "{id} not found:\n{run}");
+        }
+        let adopted = wd.read("adopted.tf");
+        assert_eq!(adopted.matches("\nimport {").count(), 2, "{adopted}");
+        let applied = wd.apply();
+        assert!(
+            applied
+                .stdout
+                .contains("2 imported, 0 added, 0 changed, 0 destroyed"),
+            "{applied}"
+        );
+        assert_eq!(wd.plan_exit_code(), 0);
+        assert_eq!(emu.snapshots("dws_snapshots").len(), 2);
+        assert_eq!(emu.snapshots("css_snapshots").len(), 2);
+    });
+}
+
+#[test]
+fn data_source_examples_read_snapshots_made_by_hand() {
+    for_each_cli(|cli| {
+        let emu = Emulator::start(EmulatorOptions::default());
+        let dws = emu.dws_clusters()[0].clone();
+        let css = emu.css_clusters()[0].clone();
+        let nightly = snapshot_by_hand(&emu, "dws", &dws, "nightly-01");
+        let dws_auto = emu.add_automatic_snapshot("dws", &dws, "auto-1", None);
+        let css_auto = emu.add_automatic_snapshot("css", &css, "snapshot-auto-1", None);
+        snapshot_by_hand(&emu, "css", &css, "by-hand");
+        for (example, vars, want) in [
+            (
+                "dws_snapshots",
+                tfvars(&[("dws_cluster_id", &dws)]),
+                vec![
+                    ("latest_nightly", json!(nightly)),
+                    ("automatic_snapshot_ids", json!([dws_auto])),
+                ],
+            ),
+            (
+                "css_index_snapshots",
+                tfvars(&[("css_cluster_id", &css)]),
+                vec![("automatic_snapshot_ids", json!([css_auto]))],
+            ),
+        ] {
+            let wd = Workdir::new(cli, &emu);
+            copy_example(&wd, &examples_root().join("data-sources").join(example));
+            wd.write("terraform.tfvars", &vars);
+            wd.apply();
+            let out = wd.expect_success(&["output", "-json", "-no-color"]);
+            let outputs: Value =
+                serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+            for (name, value) in want {
+                assert_eq!(
+                    outputs[name]["value"], value,
+                    "{example}.{name}: {outputs:#}"
+                );
+            }
+            if example == "css_index_snapshots" {
+                assert_eq!(
+                    outputs["latest_automatic"]["value"]["id"],
+                    css_auto.as_str()
+                );
+            }
         }
     });
 }
@@ -277,6 +394,14 @@ fn docs_pages_show_the_examples_verbatim() {
         (
             "docs/actions/css_restore_index_snapshot.md",
             "examples/actions/css_restore_index_snapshot/main.tf",
+        ),
+        (
+            "docs/data-sources/dws_snapshots.md",
+            "examples/data-sources/dws_snapshots/main.tf",
+        ),
+        (
+            "docs/data-sources/css_index_snapshots.md",
+            "examples/data-sources/css_index_snapshots/main.tf",
         ),
     ] {
         let read =

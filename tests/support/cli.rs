@@ -154,6 +154,24 @@ pub fn for_each_cli(test: impl Fn(&TerraformCli) + Sync) {
     );
 }
 
+/// [`for_each_cli`] over the required CLIs of Terraform `min` (major,
+/// minor) or later only: for features older CLIs do not have, such as
+/// `terraform query` (1.14). Fails when no required CLI is that new.
+pub fn for_each_cli_from(min: (u32, u32), test: impl Fn(&TerraformCli) + Sync) {
+    let new_enough = |cli: &TerraformCli| (cli.major, cli.minor) >= min;
+    assert!(
+        terraform_clis().iter().any(new_enough),
+        "no required Terraform CLI is {}.{} or later",
+        min.0,
+        min.1
+    );
+    for_each_cli(|cli| {
+        if new_enough(cli) {
+            test(cli)
+        }
+    });
+}
+
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = panic.downcast_ref::<String>() {
         s.clone()

@@ -1,8 +1,8 @@
 //! Configuration text for the tests, written once: the `terraform {
 //! required_providers }` header, snapshot resource blocks, `import` blocks,
-//! the counted two-provider configuration of the reliability tests, HCL
-//! string literals, and [`Kind`], what differs between the two resource
-//! types.
+//! data source and `list` blocks, the counted two-provider configuration of
+//! the reliability tests, HCL string literals, and [`Kind`], what differs
+//! between the two resource types.
 
 use super::Emulator;
 
@@ -92,6 +92,32 @@ pub fn import_block(to: &str, extra: &str, how: &str) -> String {
     format!("\nimport {{\n  to = {to}\n{extra}  {how}\n}}\n")
 }
 
+/// `name = "value"` on a line of its own: a string argument for
+/// [`data_block`] and [`list_block`].
+pub fn arg(name: &str, value: &str) -> String {
+    format!("{name} = {}\n", string(value))
+}
+
+/// Each line of `lines`, indented by `by`.
+fn indent(lines: &str, by: &str) -> String {
+    lines.lines().map(|l| format!("{by}{l}\n")).collect()
+}
+
+/// A `data "TYPE" "label"` block holding `args` (lines such as [`arg`]'s).
+pub fn data_block(ty: &str, label: &str, args: &str) -> String {
+    format!("\ndata \"{ty}\" \"{label}\" {{\n{}}}\n", indent(args, "  "))
+}
+
+/// A `list "TYPE" "label"` block for a `.tfquery.hcl` file: `meta` lines
+/// (`provider = dws`, `limit = 5`, …), then `config { args }`.
+pub fn list_block(ty: &str, label: &str, meta: &str, args: &str) -> String {
+    format!(
+        "\nlist \"{ty}\" \"{label}\" {{\n{}  config {{\n{}  }}\n}}\n",
+        indent(meta, "  "),
+        indent(args, "    ")
+    )
+}
+
 /// An HCL string literal (escapes `"` and `\`; `${`/`%{` are escaped too).
 pub fn string(s: &str) -> String {
     let mut out = String::from("\"");
@@ -162,5 +188,18 @@ mod tests {
         assert_eq!(string(r#"a "b" \ ${x}"#), r#""a \"b\" \\ $${x}""#);
         assert_eq!(CSS.import_id("c", "s"), "c/s");
         assert!(snapshots_config(&["x".into()], &[], 2, "p", "").contains("count      = 2"));
+        assert_eq!(
+            list_block(
+                "dws_snapshot",
+                "l",
+                "provider = dws\n",
+                &arg("status", "AVAILABLE")
+            ),
+            "\nlist \"dws_snapshot\" \"l\" {\n  provider = dws\n  config {\n    status = \"AVAILABLE\"\n  }\n}\n"
+        );
+        assert_eq!(
+            data_block("dws_snapshots", "d", &arg("type", "AUTO")),
+            "\ndata \"dws_snapshots\" \"d\" {\n  type = \"AUTO\"\n}\n"
+        );
     }
 }

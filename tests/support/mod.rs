@@ -35,7 +35,7 @@ pub mod workdir;
 
 // Re-exports for the test modules; not every module uses every one.
 #[allow(unused_imports)]
-pub use cli::{TerraformCli, for_each_cli, terraform_clis};
+pub use cli::{TerraformCli, for_each_cli, for_each_cli_from, terraform_clis};
 pub use emulator::{Emulator, EmulatorOptions, control_at};
 #[allow(unused_imports)]
 pub use process::{Run, flat};

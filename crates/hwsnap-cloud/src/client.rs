@@ -259,8 +259,9 @@ impl Client {
         &self.inner.css_lists
     }
 
-    /// How old a CSS list a plain read may reuse.
-    pub(crate) fn css_list_reuse(&self) -> Duration {
+    /// How old a CSS list a plain read may reuse ([`Config::css_list_reuse`]):
+    /// what callers outside this crate pass as `Fresh::Within` to share it.
+    pub fn css_list_reuse(&self) -> Duration {
         self.inner.css_list_reuse
     }
 }

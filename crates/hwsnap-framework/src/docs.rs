@@ -70,6 +70,25 @@ fn nested_sections(out: &mut String, block: &Block) {
     }
 }
 
+/// A section per attribute holding objects with declared attributes:
+/// what each object has (`### Nested attribute \`outer.inner\``).
+fn nested_attribute_sections(out: &mut String, attributes: &[Attribute], prefix: &str) {
+    for a in attributes {
+        let Some(n) = &a.nested else { continue };
+        let name = format!("{prefix}{}", a.name);
+        let _ = writeln!(out, "\n### Nested attribute `{name}`\n");
+        let each = match n.nesting {
+            Nesting::Single => "The object has",
+            Nesting::List | Nesting::Set => "Each element has",
+        };
+        let _ = writeln!(out, "{each} these attributes:\n");
+        for inner in &n.block.attributes {
+            attribute_line(out, inner);
+        }
+        nested_attribute_sections(out, &n.block.attributes, &format!("{name}."));
+    }
+}
+
 /// The "Argument Reference" and "Attribute Reference" sections of a schema,
 /// wrapped in the [`BEGIN`]/[`END`] markers.
 pub fn reference(schema: &Schema) -> String {
@@ -112,6 +131,7 @@ pub fn reference(schema: &Schema) -> String {
             attribute_line(&mut out, a);
         }
     }
+    nested_attribute_sections(&mut out, &schema.block.attributes, "");
     let _ = write!(out, "\n{END}");
     out
 }
@@ -210,6 +230,46 @@ mod tests {
         assert_eq!(doc.matches("- `indices` ").count(), 1, "{doc}");
         let attributes = &doc[doc.find("## Attribute Reference").unwrap_or(0)..];
         assert!(!attributes.contains("`indices`"), "{doc}");
+    }
+
+    #[test]
+    fn nested_attributes_get_their_own_section() {
+        use crate::schema::NestedAttributes;
+        let item = Block::new("One item.")
+            .attribute(Attribute::string("id", Mode::Computed, "The item's ID."))
+            .attribute(Attribute::nested(
+                "parts",
+                NestedAttributes {
+                    nesting: Nesting::Single,
+                    block: Block::new("p").attribute(Attribute::bool(
+                        "ok",
+                        Mode::Computed,
+                        "Fine.",
+                    )),
+                },
+                Mode::Computed,
+                "Its parts.",
+            ));
+        let s = Schema::new(
+            0,
+            Block::new("Items.").attribute(Attribute::nested(
+                "items",
+                NestedAttributes {
+                    nesting: Nesting::List,
+                    block: item,
+                },
+                Mode::Computed,
+                "What was found.",
+            )),
+        );
+        let doc = reference(&s);
+        assert!(
+            doc.contains("- `items` (List of Object, Read-only) What was found."),
+            "{doc}"
+        );
+        assert!(doc.contains("### Nested attribute `items`\n\nEach element has these attributes:\n\n- `id` (String, Read-only) The item's ID."), "{doc}");
+        assert!(doc.contains("### Nested attribute `items.parts`\n\nThe object has these attributes:\n\n- `ok` (Boolean, Read-only) Fine."), "{doc}");
+        assert!(doc.ends_with(END));
     }
 
     #[test]

@@ -38,8 +38,11 @@
 //! **A data source.** Declare one model holding the arguments (required or
 //! optional) and what is found (computed); implement [`DataSource`] with
 //! `TYPE_NAME` and `read`, whose response starts as the configuration, so
-//! `read` only sets what it found. Register it with
-//! [`Registry::data_source`]; its page is `docs/data-sources/NAME.md`.
+//! `read` only sets what it found. A field whose type is another model
+//! holds one object, a `Vec` of them a list (e.g. every snapshot found, as
+//! the resource's own model): Terraform and the docs see their attributes.
+//! Register it with [`Registry::data_source`]; its page is
+//! `docs/data-sources/NAME.md`.
 //!
 //! **A list resource.** It lists the objects of a managed resource, so it
 //! names that resource (`type Resource`), which must be registered and have

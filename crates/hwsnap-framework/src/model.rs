@@ -46,7 +46,13 @@
 //!
 //! Field types implement [`AttrValue`]: `String`, `bool`, `i64`, `u64`,
 //! [`Number`] (arbitrary precision, as cty keeps it), `time::OffsetDateTime`
-//! (an RFC 3339 string, written in UTC), `Vec<T>` (a list) and `Option<T>`.
+//! (an RFC 3339 string, written in UTC), `Vec<T>` (a list), `Option<T>`,
+//! and any other model: a field of a model type holds one object, a
+//! `Vec` of them a list of objects (`snapshots: Option<Vec<Snapshot>>`).
+//! Terraform gets such a field as nested attributes, so each attribute of
+//! the inner model keeps its description (and the docs list them); in a
+//! computed field they are all results (computed, no validators or plan
+//! modifiers).
 //! Null decodes as `None`. Unknown — which the framework only passes for
 //! computed attributes, e.g. in a create's planned state — decodes as `None`
 //! too: the resource is about to compute it. A required attribute is a plain
@@ -62,7 +68,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::diag::Diagnostic;
 use crate::plan_modifiers::PlanModifier;
-use crate::schema::{Attribute, Block, Mode};
+use crate::schema::{Attribute, Block, Mode, NestedAttributes, Nesting};
 use crate::validators::Validator;
 
 /// A struct declared with [`model!`](crate::model!): the attributes of a
@@ -108,6 +114,9 @@ pub fn check<M: Model>(model: &str) -> Result<(), Vec<String>> {
                 a.name
             ));
         }
+        if let Some(nested) = &a.nested {
+            check_nested(&format!("{model}.{}", a.name), nested, &mut problems);
+        }
         match (a.mode.is_required(), f.nullable) {
             (true, true) => problems.push(format!(
                 "{model}.{} is required but declared as an Option: make it a plain field",
@@ -125,6 +134,29 @@ pub fn check<M: Model>(model: &str) -> Result<(), Vec<String>> {
         Ok(())
     } else {
         Err(problems)
+    }
+}
+
+/// What the docs and the framework need of the objects a field holds: a
+/// description of each attribute (and of the inner model), and no plan
+/// modifiers, which nested attributes do not run.
+fn check_nested(at: &str, nested: &NestedAttributes, problems: &mut Vec<String>) {
+    if nested.block.description.trim().is_empty() {
+        problems.push(format!("{at} holds a model without a doc comment"));
+    }
+    for a in &nested.block.attributes {
+        let name = format!("{at}.{}", a.name);
+        if a.description.trim().is_empty() {
+            problems.push(format!("{name} has no doc comment (its description)"));
+        }
+        if !a.plan_modifiers.is_empty() {
+            problems.push(format!(
+                "{name} has plan modifiers, which nested attributes do not run"
+            ));
+        }
+        if let Some(inner) = &a.nested {
+            check_nested(&name, inner, problems);
+        }
     }
 }
 
@@ -210,6 +242,10 @@ pub fn field<T: AttrValue>(name: &'static str, doc: &[&str], spec: Spec) -> Fiel
     a.identity = spec.identity;
     a.validators = spec.validators;
     a.plan_modifiers = spec.plan_modifiers;
+    a.nested = match T::nested() {
+        Some(n) if spec.mode == Mode::Computed => Some(n.into_computed()),
+        other => other,
+    };
     Field {
         attribute: a,
         nullable: T::NULLABLE,
@@ -286,7 +322,14 @@ pub trait AttrValue: Sized {
     /// What null decodes to.
     fn from_null(path: &AttributePath) -> Result<Self, ModelError>;
 
-    fn to_value(&self) -> Value;
+    /// Encodes the value (null for `None`).
+    fn encode(&self) -> Value;
+
+    /// For a model (or a list of models): the attributes of the objects
+    /// held, so Terraform sees nested attributes. `None` for other values.
+    fn nested() -> Option<NestedAttributes> {
+        None
+    }
 
     /// Decodes any value: null and unknown included.
     fn decode(value: &Value, path: &AttributePath) -> Result<Self, ModelError> {
@@ -315,7 +358,7 @@ impl AttrValue for String {
     fn from_null(_: &AttributePath) -> Result<Self, ModelError> {
         Ok(String::new())
     }
-    fn to_value(&self) -> Value {
+    fn encode(&self) -> Value {
         Value::String(self.clone())
     }
 }
@@ -330,7 +373,7 @@ impl AttrValue for bool {
     fn from_null(_: &AttributePath) -> Result<Self, ModelError> {
         Ok(false)
     }
-    fn to_value(&self) -> Value {
+    fn encode(&self) -> Value {
         Value::Bool(*self)
     }
 }
@@ -347,7 +390,7 @@ impl AttrValue for Number {
     fn from_null(_: &AttributePath) -> Result<Self, ModelError> {
         Ok(Number::from(0i64))
     }
-    fn to_value(&self) -> Value {
+    fn encode(&self) -> Value {
         Value::Number(self.clone())
     }
 }
@@ -364,7 +407,7 @@ impl AttrValue for i64 {
     fn from_null(_: &AttributePath) -> Result<Self, ModelError> {
         Ok(0)
     }
-    fn to_value(&self) -> Value {
+    fn encode(&self) -> Value {
         Value::Number(Number::from(*self))
     }
 }
@@ -382,7 +425,7 @@ impl AttrValue for u64 {
     fn from_null(_: &AttributePath) -> Result<Self, ModelError> {
         Ok(0)
     }
-    fn to_value(&self) -> Value {
+    fn encode(&self) -> Value {
         Value::Number(Number::from(*self))
     }
 }
@@ -400,7 +443,7 @@ impl AttrValue for OffsetDateTime {
     fn from_null(path: &AttributePath) -> Result<Self, ModelError> {
         Err(ModelError::new(path.clone(), "is null"))
     }
-    fn to_value(&self) -> Value {
+    fn encode(&self) -> Value {
         self.to_offset(time::UtcOffset::UTC)
             .format(&Rfc3339)
             .map_or(Value::Null, Value::String)
@@ -418,8 +461,11 @@ impl<T: AttrValue> AttrValue for Option<T> {
     fn from_null(_: &AttributePath) -> Result<Self, ModelError> {
         Ok(None)
     }
-    fn to_value(&self) -> Value {
-        self.as_ref().map_or(Value::Null, T::to_value)
+    fn encode(&self) -> Value {
+        self.as_ref().map_or(Value::Null, T::encode)
+    }
+    fn nested() -> Option<NestedAttributes> {
+        T::nested()
     }
 }
 
@@ -442,9 +488,38 @@ impl<T: AttrValue> AttrValue for Vec<T> {
     fn from_null(_: &AttributePath) -> Result<Self, ModelError> {
         Ok(Vec::new())
     }
-    fn to_value(&self) -> Value {
-        Value::List(self.iter().map(T::to_value).collect())
+    fn encode(&self) -> Value {
+        Value::List(self.iter().map(T::encode).collect())
     }
+    /// A list of models is a list of nested objects; deeper nesting is
+    /// sent as a plain type.
+    fn nested() -> Option<NestedAttributes> {
+        T::nested()
+            .filter(|n| n.nesting == Nesting::Single)
+            .map(|n| NestedAttributes {
+                nesting: Nesting::List,
+                block: n.block,
+            })
+    }
+}
+
+/// One object of a model type, as a field of another model; used by
+/// [`model!`](crate::model!), which implements [`AttrValue`] for each model.
+pub fn nested_object<M: Model>() -> NestedAttributes {
+    NestedAttributes {
+        nesting: Nesting::Single,
+        block: block::<M>(),
+    }
+}
+
+/// Decodes a model held by a field at `path`, errors at their full path;
+/// used by [`model!`](crate::model!).
+pub fn decode_nested<M: Model>(value: &Value, path: &AttributePath) -> Result<M, ModelError> {
+    M::from_value(value).map_err(|e| {
+        let mut full = path.clone();
+        full.steps.extend(e.path.steps);
+        ModelError::new(full, e.reason)
+    })
 }
 
 /// The attribute name of a field: a raw identifier (`r#type`) without its
@@ -530,9 +605,37 @@ macro_rules! model {
                 $crate::cty::Value::Object(::std::collections::BTreeMap::from([$(
                     (
                         ::std::string::String::from($crate::model::name(::core::stringify!($field))),
-                        $crate::model::AttrValue::to_value(&self.$field),
+                        $crate::model::AttrValue::encode(&self.$field),
                     )
                 ),*]))
+            }
+        }
+
+        /// The model as a field of another model: one object.
+        impl $crate::model::AttrValue for $name {
+            fn cty_type() -> $crate::cty::Type {
+                $crate::model::block::<Self>().value_type()
+            }
+
+            fn from_known(
+                value: &$crate::cty::Value,
+                path: &$crate::cty::AttributePath,
+            ) -> ::core::result::Result<Self, $crate::model::ModelError> {
+                $crate::model::decode_nested::<Self>(value, path)
+            }
+
+            fn from_null(
+                path: &$crate::cty::AttributePath,
+            ) -> ::core::result::Result<Self, $crate::model::ModelError> {
+                ::core::result::Result::Err($crate::model::ModelError::new(path.clone(), "is null"))
+            }
+
+            fn encode(&self) -> $crate::cty::Value {
+                $crate::model::Model::to_value(self)
+            }
+
+            fn nested() -> ::core::option::Option<$crate::schema::NestedAttributes> {
+                ::core::option::Option::Some($crate::model::nested_object::<Self>())
             }
         }
     };
@@ -587,6 +690,105 @@ mod tests {
             a: Option<String> = required(),
             b: String = optional(),
         }
+    }
+
+    crate::model! {
+        /// What a search found.
+        pub struct Found {
+            /// The filter.
+            name_regex: Option<String> = optional(),
+            /// Every thing found.
+            things: Option<Vec<Thing>> = computed(),
+            /// The best one.
+            best: Option<Thing> = computed(),
+        }
+    }
+
+    crate::model! {
+        /// Things given by the user.
+        pub struct Given {
+            /// Things to make.
+            things: Option<Vec<Thing>> = optional(),
+        }
+    }
+
+    fn a_thing(name: &str) -> Thing {
+        Thing {
+            name: name.into(),
+            size: None,
+            count: Some(2),
+            started_at: None,
+            tags: Some(vec!["t".into()]),
+            id: Some(format!("id-{name}")),
+            r#type: None,
+        }
+    }
+
+    #[test]
+    fn a_list_of_models_is_a_computed_list_of_nested_objects() {
+        let b = block::<Found>();
+        let things = b.find_attribute("things").unwrap();
+        assert_eq!(things.ty, Type::list(block::<Thing>().value_type()));
+        let nested = things.nested.as_ref().unwrap();
+        assert_eq!(nested.nesting, Nesting::List);
+        let inner = nested.block.find_attribute("name").unwrap();
+        assert_eq!(inner.mode, Mode::Computed, "results only");
+        assert!(inner.validators.is_empty() && inner.plan_modifiers.is_empty());
+        assert_eq!(inner.description, "The name, on two lines.");
+        let best = b.find_attribute("best").unwrap();
+        assert_eq!(best.ty, block::<Thing>().value_type());
+        assert_eq!(best.nested.as_ref().unwrap().nesting, Nesting::Single);
+        assert!(b.find_attribute("name_regex").unwrap().nested.is_none());
+        assert!(check::<Found>("Found").is_ok());
+    }
+
+    #[test]
+    fn nested_objects_round_trip() {
+        let f = Found {
+            name_regex: Some("^n".into()),
+            things: Some(vec![a_thing("one"), a_thing("two")]),
+            best: Some(a_thing("one")),
+        };
+        let v = f.to_value();
+        assert!(v.conforms_to(&block::<Found>().value_type()));
+        assert_eq!(Found::from_value(&v).unwrap(), f);
+        let empty = Found {
+            things: Some(Vec::new()),
+            best: None,
+            ..f
+        };
+        assert_eq!(Found::from_value(&empty.to_value()).unwrap(), empty);
+    }
+
+    #[test]
+    fn nested_errors_carry_the_full_path() {
+        let mut v = Found {
+            name_regex: None,
+            things: Some(vec![a_thing("one"), a_thing("two")]),
+            best: None,
+        }
+        .to_value();
+        let mut second = a_thing("two").to_value();
+        second.set_attr("count", Value::string("many"));
+        let first = a_thing("one").to_value();
+        v.set_attr("things", Value::List(vec![first, second]));
+        let e = Found::from_value(&v).unwrap_err();
+        assert_eq!(e.path.to_string(), "things[1].count");
+    }
+
+    #[test]
+    fn configurable_nested_objects_keep_their_rules() {
+        let b = block::<Given>();
+        let nested = b.find_attribute("things").unwrap().nested.as_ref().unwrap();
+        let name = nested.block.find_attribute("name").unwrap();
+        assert_eq!(name.mode, Mode::Required);
+        assert_eq!(name.validators.len(), 1);
+        // Thing's name has a plan modifier, which a nested attribute would not run.
+        let problems = check::<Given>("Given").unwrap_err();
+        assert_eq!(
+            problems,
+            ["Given.things.name has plan modifiers, which nested attributes do not run"]
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub use crate::moves::{MoveRequest, MoveResponse, MoveSource, ProviderName};
 pub use crate::plan_modifiers::{RequiresReplace, UseStateForUnknown};
 pub use crate::private::{self, Private};
 pub use crate::timeouts::Timeout;
-pub use crate::validators::{ForbiddenChars, GoDuration, IntRange, Length, Pattern, Validator};
+pub use crate::validators::{
+    ForbiddenChars, GoDuration, IntRange, IsRegex, Length, OneOf, Pattern, Validator,
+};
 pub use crate::{
     CreateRequest, CreateResponse, Ctx, DeleteRequest, DeleteResponse, Diagnostic, Diagnostics,
     ReadRequest, ReadResponse, Resource, UpdateRequest, UpdateResponse, async_trait,

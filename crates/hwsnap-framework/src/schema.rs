@@ -57,6 +57,55 @@ pub struct Attribute {
     pub description: String,
     pub validators: Vec<Box<dyn Validator>>,
     pub plan_modifiers: Vec<Box<dyn PlanModifier>>,
+    /// For an object-typed attribute (or a list or set of objects): the
+    /// objects' own attributes, sent to Terraform as nested attributes and
+    /// documented one by one. `ty` is then their implied type.
+    pub nested: Option<NestedAttributes>,
+}
+
+/// The attributes of the objects an attribute holds (Terraform's nested
+/// attributes), and how they repeat: `Single` for one object, `List` or
+/// `Set` for many. The block has attributes only, no nested blocks.
+pub struct NestedAttributes {
+    pub nesting: Nesting,
+    pub block: Block,
+}
+
+impl NestedAttributes {
+    /// The attribute type this nesting implies.
+    pub fn value_type(&self) -> Type {
+        let object = self.block.value_type();
+        match self.nesting {
+            Nesting::Single => object,
+            Nesting::List => Type::list(object),
+            Nesting::Set => Type::set(object),
+        }
+    }
+
+    /// The same attributes as results only: every one computed, with no
+    /// validators or plan modifiers (they concern configuration), nested
+    /// ones too. What a computed attribute holding objects reports.
+    pub fn into_computed(self) -> Self {
+        let attributes = self
+            .block
+            .attributes
+            .into_iter()
+            .map(|mut a| {
+                a.mode = Mode::Computed;
+                a.validators.clear();
+                a.plan_modifiers.clear();
+                a.nested = a.nested.map(NestedAttributes::into_computed);
+                a
+            })
+            .collect();
+        Self {
+            nesting: self.nesting,
+            block: Block {
+                attributes,
+                ..self.block
+            },
+        }
+    }
 }
 
 impl Attribute {
@@ -70,7 +119,20 @@ impl Attribute {
             description: description.into(),
             validators: Vec::new(),
             plan_modifiers: Vec::new(),
+            nested: None,
         }
+    }
+
+    /// An attribute holding objects with `nested`'s attributes.
+    pub fn nested(
+        name: &'static str,
+        nested: NestedAttributes,
+        mode: Mode,
+        description: impl Into<String>,
+    ) -> Self {
+        let mut a = Self::new(name, nested.value_type(), mode, description);
+        a.nested = Some(nested);
+        a
     }
 
     pub fn string(name: &'static str, mode: Mode, description: impl Into<String>) -> Self {
@@ -344,6 +406,42 @@ mod tests {
         assert!(s.attributes.iter().all(|a| a.required_for_import));
         assert_eq!(s.attributes[1].description, "The ID.");
         assert!(Block::new("y").identity_schema().is_none());
+    }
+
+    #[test]
+    fn nested_attributes_imply_their_type_and_can_become_results() {
+        let inner = Block::new("x")
+            .attribute(
+                Attribute::string("name", Mode::Required, "n")
+                    .validate(crate::validators::Length::between(1, 3)),
+            )
+            .attribute(Attribute::number("size", Mode::Optional, "s"));
+        let nested = NestedAttributes {
+            nesting: Nesting::List,
+            block: inner,
+        }
+        .into_computed();
+        assert!(
+            nested
+                .block
+                .attributes
+                .iter()
+                .all(|a| a.mode == Mode::Computed)
+        );
+        assert!(nested.block.attributes[0].validators.is_empty());
+        let a = Attribute::nested("items", nested, Mode::Computed, "The items.");
+        assert_eq!(
+            a.ty,
+            Type::list(Type::object([
+                ("name", Type::String),
+                ("size", Type::Number)
+            ]))
+        );
+        let one = NestedAttributes {
+            nesting: Nesting::Single,
+            block: Block::new("y").attribute(Attribute::bool("on", Mode::Computed, "o")),
+        };
+        assert_eq!(one.value_type(), Type::object([("on", Type::Bool)]));
     }
 
     #[test]

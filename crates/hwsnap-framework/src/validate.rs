@@ -1,5 +1,6 @@
 //! Runs every attribute validator of a schema over a configuration value,
-//! recursing into nested blocks, and pins each failure to its path.
+//! recursing into nested blocks and nested attributes, and pins each
+//! failure to its path.
 
 use hwsnap_cty::{AttributePath, Value};
 
@@ -31,28 +32,35 @@ pub fn validate_block(
                 );
             }
         }
+        if let Some(nested) = &attr.nested {
+            validate_objects(&nested.block, nested.nesting, value, &attr_path, diags);
+        }
     }
     for nested in &block.blocks {
         let Some(value) = config.get_attr(nested.name) else {
             continue;
         };
         let nested_path = path.join_attr(nested.name);
-        match (nested.nesting, value) {
-            (Nesting::Single, v) if v.as_object().is_some() => {
-                validate_block(&nested.block, v, &nested_path, diags)
+        validate_objects(&nested.block, nested.nesting, value, &nested_path, diags);
+    }
+}
+
+/// Validates the object (or each object of the list or set) `value` holds.
+fn validate_objects(
+    block: &Block,
+    nesting: Nesting,
+    value: &Value,
+    path: &AttributePath,
+    diags: &mut Diagnostics,
+) {
+    match (nesting, value) {
+        (Nesting::Single, v) if v.as_object().is_some() => validate_block(block, v, path, diags),
+        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                validate_block(block, item, &path.join_index(i as i64), diags);
             }
-            (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    validate_block(
-                        &nested.block,
-                        item,
-                        &nested_path.join_index(i as i64),
-                        diags,
-                    );
-                }
-            }
-            _ => {}
         }
+        _ => {}
     }
 }
 
@@ -93,6 +101,35 @@ mod tests {
             .collect();
         assert_eq!(paths, vec!["name", "timeouts.create"]);
         assert!(d.0[0].detail.contains("between 4 and 8"));
+    }
+
+    #[test]
+    fn checks_the_objects_of_nested_attributes() {
+        use crate::schema::NestedAttributes;
+        let inner = Block::new("i").attribute(
+            Attribute::string("name", Mode::Required, "n").validate(Length::between(4, 8)),
+        );
+        let b = Block::new("t").attribute(Attribute::nested(
+            "items",
+            NestedAttributes {
+                nesting: Nesting::List,
+                block: inner,
+            },
+            Mode::Optional,
+            "i",
+        ));
+        let item = |n: &str| obj(vec![("name", Value::string(n))]);
+        let config = obj(vec![(
+            "items",
+            Value::List(vec![item("good-one"), item("x")]),
+        )]);
+        let mut d = Diagnostics::new();
+        validate_block(&b, &config, &AttributePath::root(), &mut d);
+        let paths: Vec<String> = d
+            .iter()
+            .map(|d| d.path.clone().unwrap().to_string())
+            .collect();
+        assert_eq!(paths, vec!["items[1].name"]);
     }
 
     #[test]

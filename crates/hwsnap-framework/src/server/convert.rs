@@ -112,11 +112,27 @@ fn block(b: &Block, version: i64) -> pb::schema::Block {
     }
 }
 
+/// One attribute; one holding objects with declared attributes is sent as
+/// nested attributes (no `type`: Terraform derives it from them).
 fn attribute(a: &Attribute) -> pb::schema::Attribute {
+    use pb::schema::object::NestingMode;
+    let nested_type = a.nested.as_ref().map(|n| pb::schema::Object {
+        attributes: n.block.attributes.iter().map(attribute).collect(),
+        nesting: match n.nesting {
+            Nesting::Single => NestingMode::Single,
+            Nesting::List => NestingMode::List,
+            Nesting::Set => NestingMode::Set,
+        } as i32,
+        ..Default::default()
+    });
     pb::schema::Attribute {
         name: a.name.to_string(),
-        r#type: a.ty.to_json_bytes(),
-        nested_type: None,
+        r#type: if nested_type.is_some() {
+            Vec::new()
+        } else {
+            a.ty.to_json_bytes()
+        },
+        nested_type,
         description: a.description.clone(),
         required: a.mode.is_required(),
         optional: a.mode.is_optional(),
@@ -180,6 +196,30 @@ mod tests {
         assert_eq!(a.r#type, b"\"string\"");
         assert!(block.attributes[1].required);
         assert_eq!(block.version, 1);
+    }
+
+    #[test]
+    fn objects_with_declared_attributes_are_nested_attributes() {
+        use crate::schema::NestedAttributes;
+        let items = NestedAttributes {
+            nesting: Nesting::List,
+            block: Block::new("i").attribute(Attribute::string("id", Mode::Computed, "The ID.")),
+        };
+        let s = Schema::new(
+            0,
+            Block::new("d").attribute(Attribute::nested("items", items, Mode::Computed, "All.")),
+        );
+        let block = schema(&s).block.unwrap();
+        let a = &block.attributes[0];
+        assert!(
+            a.r#type.is_empty(),
+            "the type comes from the nested attributes"
+        );
+        let nested = a.nested_type.as_ref().unwrap();
+        assert_eq!(nested.nesting, pb::schema::object::NestingMode::List as i32);
+        assert_eq!(nested.attributes[0].name, "id");
+        assert!(nested.attributes[0].computed);
+        assert_eq!(nested.attributes[0].description, "The ID.");
     }
 
     #[test]

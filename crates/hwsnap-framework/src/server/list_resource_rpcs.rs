@@ -17,9 +17,13 @@ use crate::provider::Provider;
 
 /// One event on the wire for what a list found.
 fn event(found: Found, entry: &ListEntry<impl Send + Sync>) -> pb::list_resource::Event {
-    let diagnostic_event = |d: &Diagnostic| pb::list_resource::Event {
-        diagnostic: vec![convert::diagnostic(d)],
-        ..Default::default()
+    let diagnostic_event = |d: &Diagnostic| {
+        let mut diagnostic = vec![convert::diagnostic(d)];
+        in_config_block(&mut diagnostic);
+        pb::list_resource::Event {
+            diagnostic,
+            ..Default::default()
+        }
     };
     match found {
         Found::Diagnostic(d) => diagnostic_event(&d),
@@ -48,6 +52,24 @@ fn event(found: Found, entry: &ListEntry<impl Send + Sync>) -> pb::list_resource
     }
 }
 
+/// Terraform reads a list's diagnostics against the whole `list` block, in
+/// which the configuration is the nested `config { … }` block: attribute
+/// paths start there, so the message points at the attribute's line.
+fn in_config_block(diagnostics: &mut [pb::Diagnostic]) {
+    use pb::attribute_path::{Step, step::Selector};
+    for d in diagnostics {
+        if let Some(path) = d.attribute.as_mut() {
+            let config = Step {
+                selector: Some(Selector::AttributeName(CONFIG_BLOCK.to_owned())),
+            };
+            path.steps.insert(0, config);
+        }
+    }
+}
+
+/// The block Terraform wraps a list's configuration in.
+const CONFIG_BLOCK: &str = "config";
+
 impl<P: Provider> Server<P> {
     fn list(&self, type_name: &str) -> Result<&Arc<ListEntry<P::Data>>, Vec<pb::Diagnostic>> {
         if self.lists.is_empty() {
@@ -69,13 +91,15 @@ impl<P: Provider> Server<P> {
         let diagnostics = match self.list(&r.type_name) {
             Ok(l) => {
                 let e = &l.entry;
-                validate_config(
+                let mut diagnostics = validate_config(
                     &e.schema,
                     &e.ty,
                     r.config.as_ref(),
                     "list configuration",
                     |c, d| e.op.validate(c, d),
-                )
+                );
+                in_config_block(&mut diagnostics);
+                diagnostics
             }
             Err(d) => d,
         };

@@ -176,7 +176,7 @@ crate::model! {
     /// Filters of a list.
     pub struct Filter {
         /// Only things whose name starts with this.
-        prefix: Option<String> = optional(),
+        prefix: Option<String> = optional().validate(crate::validators::Length::between(1, 20)),
     }
 }
 
@@ -207,7 +207,8 @@ impl ListResource<()> for ClosureList {
     async fn list(&self, _: &Ctx<'_, ()>, req: ListRequest<Filter>, out: &mut ListSink<'_, Thing>) {
         for i in 0..self.n {
             let Some(t) = (self.items)(i) else {
-                out.diagnostic(crate::Diagnostic::error("cloud failed", format!("at {i}")))
+                let d = crate::Diagnostic::error("cloud failed", format!("at {i}"));
+                out.diagnostic(d.at(hwsnap_cty::AttributePath::attr("prefix")))
                     .await;
                 continue;
             };
@@ -853,6 +854,47 @@ async fn list_errors_and_panics_are_diagnostic_events() {
             "Internal error in hwsnap"
         ]
     );
+}
+
+/// The attribute names of a diagnostic's path.
+fn path_names(d: &pb::Diagnostic) -> Vec<String> {
+    use pb::attribute_path::step::Selector;
+    d.attribute
+        .iter()
+        .flat_map(|p| &p.steps)
+        .filter_map(|s| match &s.selector {
+            Some(Selector::AttributeName(n)) => Some(n.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Terraform reads a list's diagnostics against the whole `list` block, so
+/// their paths start at its `config` block.
+#[tokio::test]
+async fn list_diagnostics_point_into_the_config_block() {
+    let (p, _) = list_provider(2, Arc::new(|i| (i == 0).then(|| thing(i))));
+    let s = server(p).await;
+    let ty = s.lists["test_thing"].entry.ty.clone();
+    let mut c = Value::Object(Default::default());
+    c.set_attr("prefix", Value::string(""));
+    let r = s
+        .validate_list_resource_config(Request::new(pb::validate_list_resource_config::Request {
+            type_name: "test_thing".into(),
+            config: dv(&c, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.diagnostics.len(), 1, "{:?}", errors(&r.diagnostics));
+    assert_eq!(r.diagnostics[0].summary, "Invalid value for prefix");
+    assert_eq!(path_names(&r.diagnostics[0]), ["config", "prefix"]);
+
+    let events = list(&s, None, false, 100).await;
+    let failed = &events[1].diagnostic[0];
+    assert_eq!(failed.summary, "cloud failed");
+    assert_eq!(path_names(failed), ["config", "prefix"]);
 }
 
 #[test]

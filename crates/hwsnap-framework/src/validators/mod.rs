@@ -5,13 +5,17 @@
 mod duration;
 mod forbidden_chars;
 mod int_range;
+mod is_regex;
 mod length;
+mod one_of;
 mod pattern;
 
 pub use duration::{GoDuration, parse_go_duration};
 pub use forbidden_chars::ForbiddenChars;
 pub use int_range::IntRange;
+pub use is_regex::IsRegex;
 pub use length::Length;
+pub use one_of::OneOf;
 pub use pattern::Pattern;
 
 use hwsnap_cty::Value;

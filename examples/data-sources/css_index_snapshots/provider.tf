@@ -1,0 +1,7 @@
+terraform {
+  required_providers {
+    css = { source = "hwsnap/css" }
+  }
+}
+
+provider "css" {}

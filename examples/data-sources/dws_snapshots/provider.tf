@@ -1,0 +1,7 @@
+terraform {
+  required_providers {
+    dws = { source = "hwsnap/dws" }
+  }
+}
+
+provider "dws" {}
