@@ -21,6 +21,7 @@ mod acceptance {
     mod moved;
     mod new_user;
     mod query;
+    mod refresh;
     mod schema;
     mod security;
     mod smoke;

@@ -99,7 +99,14 @@ impl Resource<Client> for DwsSnapshot {
             return resp.gone("The DWS snapshot");
         };
         moved::check_region(ctx, resp, &format!("{KIND} {id}"));
-        let result = ctx.data.dws().show_snapshot(&id, &scope(ctx)).await;
+        // Right after an import only the ID is known; later refreshes share
+        // the cluster's list.
+        let (dws, scope, cluster_id) = (ctx.data.dws(), &scope(ctx), &req.state.cluster_id);
+        let result = if cluster_id.is_empty() {
+            dws.show_snapshot(&id, scope).await
+        } else {
+            dws.find_snapshot(cluster_id, &id, scope).await
+        };
         if let Some(s) = found(resp, &format!("{KIND} {id}"), result) {
             resp.state = Model::from_cloud(&s, &req.state.cluster_id);
         }

@@ -906,7 +906,7 @@ mod tests {
         let mut config = Config::new(defaults.region.clone(), Credentials::new(ak, sk));
         config.project_id = Some(defaults.project_id.clone());
         config.endpoints.css = Some(emu.base_url.clone());
-        config.css_list_reuse = Duration::from_secs(3600);
+        config.list_reuse = Duration::from_secs(3600);
         let client = Client::new(config).unwrap();
         let cancel = CancellationToken::new();
         let ctx = Ctx::new(&client, &cancel, Some(("create", Duration::from_secs(20))));

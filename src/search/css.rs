@@ -145,7 +145,7 @@ impl Search for CssSearch<'_> {
             return Ok(None);
         }
         self.done = true;
-        let fresh = Fresh::Within(self.client.css_list_reuse());
+        let fresh = Fresh::Within(self.client.list_reuse());
         let all = self
             .client
             .css()

@@ -731,6 +731,7 @@ fn the_table_shapes_are_valid_with_good_values() {
             "a plan of new resources makes only the credential check, once per provider"
         );
         // The filters' shapes, with good values.
+        emu.clear_requests();
         let dws_filters = arg("cluster_id", DWS_CLUSTER)
             + &arg("name_regex", "^nightly-[0-9]+$")
             + &arg("status", "AVAILABLE")

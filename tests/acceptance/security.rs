@@ -168,8 +168,10 @@ fn garbage_while_waiting_keeps_the_snapshot_in_state() {
         let emu = Emulator::start(EmulatorOptions::default().create_seconds(0.3));
         let wd = Workdir::new(cli, &emu);
         wd.write("main.tf", &dws(&emu.dws_clusters()[0], "nightly"));
+        // The show (the wait after the create) and the cluster's list (what
+        // a refresh reads) both answer garbage.
         emu.add_fault(json!({
-            "path": "^/v1.0/[^/]+/snapshots/[^/]+$",
+            "path": "^/v1.0/[^/]+/(snapshots/[^/]+|clusters/[^/]+/snapshots)$",
             "method": "GET",
             "kind": "garbage",
             "body": "{\"snapshot\": {\"status\": [",

@@ -1,4 +1,4 @@
-//! [`ListCache`]: one list per key (a CSS cluster) shared by every caller in
+//! [`ListCache`]: one list per key (a CSS or DWS cluster) shared by every caller in
 //! the process, and [`Fresh`], how recent a caller needs it.
 //!
 //! - Concurrent callers join one request: the first fetches while holding
@@ -95,6 +95,16 @@ impl<T> ListCache<T> {
     pub(crate) fn invalidate(&self, key: &str) {
         let entry = self.entry(key);
         *entry.floor.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// Makes every list of every key started before now unusable (for a
+    /// change whose key is not known, such as a DWS delete by ID).
+    pub(crate) fn invalidate_all(&self) {
+        let now = Instant::now();
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        for entry in entries.values() {
+            *entry.floor.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
+        }
     }
 
     /// The list of `key` fresh enough for `fresh`: the shared one, or one

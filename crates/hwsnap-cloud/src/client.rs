@@ -14,7 +14,7 @@ use tokio::sync::{OnceCell, OwnedMutexGuard};
 use crate::cache::ListCache;
 use crate::config::Config;
 use crate::css::{Css, CssSnapshot};
-use crate::dws::Dws;
+use crate::dws::{Dws, DwsSnapshot};
 use crate::endpoint::Service;
 use crate::error::Error;
 use crate::iam;
@@ -36,7 +36,8 @@ struct Inner {
     project_id: OnceCell<String>,
     cluster_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     css_lists: ListCache<CssSnapshot>,
-    css_list_reuse: Duration,
+    dws_lists: ListCache<DwsSnapshot>,
+    list_reuse: Duration,
 }
 
 /// Held while a snapshot of one cluster is being made; dropping it lets the
@@ -78,7 +79,8 @@ impl Client {
                 project_id,
                 cluster_locks: Mutex::new(HashMap::new()),
                 css_lists: ListCache::default(),
-                css_list_reuse: config.css_list_reuse,
+                dws_lists: ListCache::default(),
+                list_reuse: config.list_reuse,
             }),
         })
     }
@@ -259,10 +261,15 @@ impl Client {
         &self.inner.css_lists
     }
 
-    /// How old a CSS list a plain read may reuse ([`Config::css_list_reuse`]):
+    /// The DWS per-cluster list cache, shared by all clones.
+    pub(crate) fn dws_lists(&self) -> &ListCache<DwsSnapshot> {
+        &self.inner.dws_lists
+    }
+
+    /// How old a cluster list a plain read may reuse ([`Config::list_reuse`]):
     /// what callers outside this crate pass as `Fresh::Within` to share it.
-    pub fn css_list_reuse(&self) -> Duration {
-        self.inner.css_list_reuse
+    pub fn list_reuse(&self) -> Duration {
+        self.inner.list_reuse
     }
 }
 

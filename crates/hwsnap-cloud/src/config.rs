@@ -58,16 +58,17 @@ pub struct Config {
     /// The longest one request may take, connection and answer included.
     /// A [`crate::Scope`] deadline shortens it.
     pub request_timeout: Duration,
-    /// How old a CSS list may be for [`crate::Css::find_snapshot`] to reuse
-    /// it instead of listing again (see [`crate::css`]).
-    pub css_list_reuse: Duration,
+    /// How old a cluster's shared snapshot list may be for a read
+    /// ([`crate::Css::find_snapshot`], [`crate::Dws::find_snapshot`]) to
+    /// reuse it instead of listing again (see [`crate::css`]).
+    pub list_reuse: Duration,
 }
 
 /// Retries after the first attempt when nothing else is configured.
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
-/// How old a CSS list [`crate::Css::find_snapshot`] reuses by default.
-pub const DEFAULT_CSS_LIST_REUSE: Duration = Duration::from_secs(2);
+/// How old a shared cluster list a read reuses by default.
+pub const DEFAULT_LIST_REUSE: Duration = Duration::from_secs(2);
 
 /// The default `User-Agent`.
 pub fn default_user_agent() -> String {
@@ -92,7 +93,7 @@ impl Config {
             user_agent: default_user_agent(),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
-            css_list_reuse: DEFAULT_CSS_LIST_REUSE,
+            list_reuse: DEFAULT_LIST_REUSE,
         }
     }
 }
@@ -117,7 +118,7 @@ impl fmt::Debug for Config {
             .field("user_agent", &self.user_agent)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
-            .field("css_list_reuse", &self.css_list_reuse)
+            .field("list_reuse", &self.list_reuse)
             .finish()
     }
 }

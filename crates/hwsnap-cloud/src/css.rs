@@ -5,7 +5,7 @@
 //! is a list of the cluster's snapshots and a search for the id. So lists go
 //! through one cache per cluster shared by every clone of the [`Client`]
 //! (see [`Fresh`]): concurrent callers join one request, a read reuses a
-//! list up to [`crate::Config::css_list_reuse`] old, a wait can demand a
+//! list up to [`crate::Config::list_reuse`] old, a wait can demand a
 //! list started after its last look ([`Css::find_snapshot_fresh`]), and this
 //! client's own create, delete and restore on a cluster make every earlier
 //! list of it unusable — a stale list never proves a snapshot gone or ready.
@@ -330,7 +330,7 @@ impl Css<'_> {
     }
 
     /// Finds one snapshot by id in a list at most
-    /// [`crate::Config::css_list_reuse`] old; not in the list, or the
+    /// [`crate::Config::list_reuse`] old; not in the list, or the
     /// cluster gone, is [`Error::NotFound`]. For reads: a refresh of many
     /// snapshots of one cluster costs one list.
     pub async fn find_snapshot(
@@ -339,7 +339,7 @@ impl Css<'_> {
         id: &str,
         scope: &Scope,
     ) -> Result<CssSnapshot, Error> {
-        let fresh = Fresh::Within(self.client.css_list_reuse());
+        let fresh = Fresh::Within(self.client.list_reuse());
         self.find_snapshot_fresh(cluster_id, id, fresh, scope).await
     }
 

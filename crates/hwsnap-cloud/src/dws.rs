@@ -13,13 +13,22 @@
 //! `datastore` — so a list page is as good as a show per snapshot. The
 //! project list `GET /v1.0/{project_id}/snapshots` takes no parameters and
 //! answers `{snapshots, count}`.
+//!
+//! Reads of snapshots whose cluster is known ([`Dws::find_snapshot`]) share
+//! one list of that cluster per process, like CSS reads do (see
+//! [`Fresh`]): refreshing many snapshots of one cluster costs its
+//! pages, not a show each. A list only ever proves that a snapshot exists;
+//! one missing from it is shown by ID before it counts as gone, and this
+//! client's own creates and deletes make earlier lists unusable.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::cache::Fresh;
 use crate::client::Client;
 use crate::endpoint::Service;
 use crate::error::{Error, OpKind, Operation};
@@ -328,9 +337,12 @@ impl<'a> Dws<'a> {
                 }))
         };
         let id_of = |created: CreatedEnvelope| created.snapshot.id;
-        self.client
+        let out = self
+            .client
             .send_create(&call, scope, req.description.as_deref(), id_of, lookup)
-            .await
+            .await;
+        self.client.dws_lists().invalidate(&req.cluster_id);
+        out
     }
 
     /// Shows one snapshot; a missing one is [`Error::NotFound`].
@@ -347,6 +359,48 @@ impl<'a> Dws<'a> {
         );
         let envelope: SnapshotEnvelope = self.client.send_json(&call, scope).await?;
         Ok(envelope.snapshot)
+    }
+
+    /// Finds one snapshot of `cluster_id` in the cluster's shared list (at
+    /// most [`crate::Config::list_reuse`] old, every page read), for reads:
+    /// a refresh of many snapshots of one cluster costs one list. One the
+    /// list does not hold, or whose cluster the list cannot find, is shown
+    /// by ID ([`Dws::show_snapshot`]), so only the show can say
+    /// [`Error::NotFound`].
+    pub async fn find_snapshot(
+        &self,
+        cluster_id: &str,
+        id: &str,
+        scope: &Scope,
+    ) -> Result<DwsSnapshot, Error> {
+        let fresh = Fresh::Within(self.client.list_reuse());
+        match self.cluster_snapshots(cluster_id, fresh, scope).await {
+            Ok(all) => {
+                if let Some(s) = all.iter().find(|s| s.id == id) {
+                    return Ok(s.clone());
+                }
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        self.show_snapshot(id, scope).await
+    }
+
+    /// Every snapshot of one cluster (every page), from the shared list when
+    /// one is `fresh` enough, else listed now. A missing cluster is
+    /// [`Error::NotFound`].
+    pub async fn cluster_snapshots(
+        &self,
+        cluster_id: &str,
+        fresh: Fresh,
+        scope: &Scope,
+    ) -> Result<Arc<[DwsSnapshot]>, Error> {
+        let operation = format!("list DWS snapshots of cluster {cluster_id}");
+        let fetch = || self.list_cluster_snapshots(cluster_id, scope);
+        self.client
+            .dws_lists()
+            .get(cluster_id, fresh, scope, &operation, fetch)
+            .await
     }
 
     /// Lists every snapshot in the project (one call; the project list has
@@ -396,7 +450,8 @@ impl<'a> Dws<'a> {
     /// Deletes a snapshot; a missing one is [`Error::NotFound`] (unless an
     /// earlier attempt of this call may have deleted it). A busy cluster
     /// (the snapshot is still being made) is retried until the scope's
-    /// deadline.
+    /// deadline. Earlier shared lists (of any cluster: the ID does not say
+    /// which) are no longer used afterwards.
     pub async fn delete_snapshot(&self, id: &str, scope: &Scope) -> Result<(), Error> {
         let call = Call::project(
             Service::Dws,
@@ -408,7 +463,9 @@ impl<'a> Dws<'a> {
             ),
             &["snapshots", id],
         );
-        self.client.send(&call, scope).await.map(|_| ())
+        let out = self.client.send(&call, scope).await.map(|_| ());
+        self.client.dws_lists().invalidate_all();
+        out
     }
 }
 

@@ -74,7 +74,7 @@ pub mod wire;
 pub use cache::Fresh;
 pub use client::{Client, ClusterGuard};
 pub use config::{
-    Config, DEFAULT_CSS_LIST_REUSE, DEFAULT_MAX_RETRIES, EndpointOrigins, Endpoints, PerService,
+    Config, DEFAULT_LIST_REUSE, DEFAULT_MAX_RETRIES, EndpointOrigins, Endpoints, PerService,
 };
 pub use css::{
     CreateCssSnapshot, Css, CssBackupMethod, CssBackupType, CssRestoreStatus, CssSnapshot,

@@ -877,6 +877,77 @@ async fn dws_list_items_carry_what_show_returns() -> TestResult {
 }
 
 #[tokio::test]
+async fn dws_reads_of_one_cluster_share_one_list_and_only_a_show_says_gone() -> TestResult {
+    let env = start().await?;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let made = env
+            .post(
+                "snapshots",
+                json!({"service": "dws", "cluster_id": env.dws_cluster, "name": format!("snap-{i:02}")}),
+            )
+            .await?;
+        ids.push(made["id"].as_str().ok_or("no id")?.to_owned());
+    }
+    let client = env.client()?;
+    let scope = Scope::new(CancellationToken::new());
+    env.clear_requests().await?;
+    // Thirty concurrent reads: one list (one page), no show.
+    let mut tasks = Vec::new();
+    for id in ids.clone() {
+        let (client, cluster, scope) = (client.clone(), env.dws_cluster.clone(), scope.clone());
+        tasks.push(tokio::spawn(async move {
+            client.dws().find_snapshot(&cluster, &id, &scope).await
+        }));
+    }
+    for (task, id) in tasks.into_iter().zip(&ids) {
+        assert_eq!(&task.await??.id, id);
+    }
+    // The DWS requests (the first also looks the project up in IAM).
+    let operations = |requests: Vec<Value>| -> Vec<String> {
+        requests
+            .iter()
+            .map(|r| r["operation"].as_str().unwrap_or_default().to_owned())
+            .filter(|op| op.starts_with("dws."))
+            .collect()
+    };
+    assert_eq!(
+        operations(env.requests().await?),
+        ["dws.list_cluster_snapshots"]
+    );
+    // A snapshot the list does not hold is shown by ID: found elsewhere, or
+    // gone only on the show's word.
+    env.clear_requests().await?;
+    let missing = "2a4d0f86-1c2b-4d5e-8f90-a1b2c3d4e5f6";
+    let gone = client
+        .dws()
+        .find_snapshot(&env.dws_cluster, missing, &scope)
+        .await
+        .err();
+    assert!(gone.as_ref().is_some_and(Error::is_not_found), "{gone:?}");
+    assert_eq!(operations(env.requests().await?), ["dws.show_snapshot"]);
+    // This client's own delete makes the older list unusable.
+    client.dws().delete_snapshot(&ids[0], &scope).await?;
+    env.clear_requests().await?;
+    let after = client
+        .dws()
+        .find_snapshot(&env.dws_cluster, &ids[0], &scope)
+        .await;
+    let listed_again = operations(env.requests().await?);
+    assert_eq!(
+        listed_again[0], "dws.list_cluster_snapshots",
+        "{listed_again:?}"
+    );
+    // The emulator deletes at once or after a while: either way the answer
+    // comes from after the delete.
+    match after {
+        Ok(s) => assert_ne!(s.status, hwsnap_cloud::DwsStatus::Available, "{s:?}"),
+        Err(e) => assert!(e.is_not_found(), "{e}"),
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn css_reads_of_one_cluster_share_one_list() -> TestResult {
     let env = start().await?;
     for i in 0..30 {
@@ -912,7 +983,7 @@ async fn css_reads_of_one_cluster_share_one_list() -> TestResult {
     let lists = env.requests().await?.len();
     assert_eq!(lists, 0, "the list made just before is fresh enough");
     // Past the reuse window, one new list serves them all.
-    tokio::time::sleep(hwsnap_cloud::DEFAULT_CSS_LIST_REUSE + Duration::from_millis(100)).await;
+    tokio::time::sleep(hwsnap_cloud::DEFAULT_LIST_REUSE + Duration::from_millis(100)).await;
     let mut tasks = Vec::new();
     for id in ids.clone() {
         let (client, cluster, scope) = (client.clone(), env.css_cluster.clone(), scope.clone());
