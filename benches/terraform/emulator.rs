@@ -1,6 +1,6 @@
 //! The release-built `hwsnap-emulator` as a child process: started with
-//! create time 0 and one DWS cluster per resource, driven through its
-//! control API.
+//! create time 0, one DWS cluster per resource and one CSS cluster, driven
+//! through its control API; the request counts come from its request log.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -16,6 +16,8 @@ pub struct Emulator {
     child: Child,
     pub base_url: String,
     pub clusters: Vec<String>,
+    /// The one CSS cluster.
+    pub css_cluster: String,
 }
 
 /// A UUID-shaped cluster id, different for each `i`.
@@ -24,11 +26,13 @@ fn cluster_id(i: usize) -> String {
 }
 
 impl Emulator {
-    /// Starts `bin` with `clusters` DWS clusters and create time 0.
+    /// Starts `bin` with `clusters` DWS clusters, one CSS cluster and
+    /// create time 0.
     pub fn start(bin: &Path, clusters: usize) -> Result<Emulator> {
         let ids: Vec<String> = (0..clusters).map(cluster_id).collect();
+        let css_cluster = format!("{:08x}-c55c-4e0a-9d3f-{:012x}", 0x5ca1_ab1e_u32, 0);
         let mut cmd = Command::new(bin);
-        cmd.args(["--create-seconds", "0"]);
+        cmd.args(["--create-seconds", "0", "--css-cluster", &css_cluster]);
         for id in &ids {
             cmd.args(["--dws-cluster", id]);
         }
@@ -53,6 +57,7 @@ impl Emulator {
             child,
             base_url,
             clusters: ids,
+            css_cluster,
         })
     }
 
@@ -120,15 +125,38 @@ impl Emulator {
     /// credential checks)`. The providers check the credentials once per
     /// configure (`iam.list_projects`), a cost per command, not per snapshot.
     pub fn request_counts(&self) -> Result<(usize, usize)> {
+        let ops = self.operations()?;
+        let checks = ops.iter().filter(|op| *op == CREDENTIAL_CHECK).count();
+        Ok((ops.len() - checks, checks))
+    }
+
+    /// The operation of every cloud request logged since the last reset or
+    /// [`Emulator::clear_requests`], in order (`"dws.show_snapshot"`, …;
+    /// `"?"` for a path no route serves).
+    pub fn operations(&self) -> Result<Vec<String>> {
         let log = self.control("GET", "/_emulator/requests", None)?;
-        let all = log.as_array().map(Vec::as_slice).unwrap_or(&[]);
-        let checks = all
+        let all = log.as_array().ok_or("the request log is not a list")?;
+        Ok(all
             .iter()
-            .filter(|r| r["operation"] == "iam.list_projects")
-            .count();
-        Ok((all.len() - checks, checks))
+            .map(|r| r["operation"].as_str().unwrap_or("?").to_owned())
+            .collect())
+    }
+
+    /// Empties the request log; snapshots stay.
+    pub fn clear_requests(&self) -> Result<()> {
+        self.control("DELETE", "/_emulator/requests", None)
+            .map(drop)
+    }
+
+    /// The number of CSS snapshots.
+    pub fn css_snapshot_count(&self) -> Result<usize> {
+        let state = self.control("GET", "/_emulator/state", None)?;
+        Ok(state["css_snapshots"].as_array().map_or(0, Vec::len))
     }
 }
+
+/// The operation of the providers' credential check at configure.
+pub const CREDENTIAL_CHECK: &str = "iam.list_projects";
 
 impl Drop for Emulator {
     fn drop(&mut self) {

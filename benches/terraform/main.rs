@@ -1,7 +1,11 @@
 //! `cargo bench --bench terraform`: the provider measured against Terraform's
-//! own floor (`terraform_data`, no provider process) and a Go provider
-//! (HashiCorp's `null`), side by side in one run. `scripts/bench` builds
-//! everything, installs the Go provider and calls this.
+//! own floor (`terraform_data`, no provider process), a Go provider
+//! (HashiCorp's `null`) and its schema twin (`terraform-provider-twin`:
+//! `dws_snapshot`'s schema on the same framework, no API calls), side by
+//! side in one run, in both shapes people write (`count` and one block per
+//! resource); plus the cloud requests of refreshes and creates, counted from
+//! the emulator's request log. `scripts/bench` builds everything, installs
+//! the Go provider and calls this.
 //!
 //! The one design decision: every comparison is a ratio of medians measured
 //! in the same run, with the contenders alternating round by round, because
@@ -10,7 +14,9 @@
 //!
 //! Arguments: `--quick` (fewer runs), `--out FILE` (write the Markdown
 //! report there), `--criterion DIR` (add the results `cargo bench --bench
-//! micro` left in DIR). Environment: `HWSNAP_BENCH_TERRAFORM` (the CLI),
+//! micro` left in DIR), `--only SECTIONS` (comma-separated, of `startup`,
+//! `main`, `cpu`, `scaling`, `requests`, `waiting`: a narrower run while
+//! developing; the report then holds only those). Environment: `HWSNAP_BENCH_TERRAFORM` (the CLI),
 //! `HWSNAP_BENCH_NULL_PROVIDER` (the Go `null` provider binary),
 //! `HWSNAP_BENCH_NOTE` (a line added under the table).
 
@@ -33,29 +39,54 @@ use std::time::Duration;
 use emulator::Emulator;
 use report::{Report, Row};
 use stats::median;
-use workdir::{Contender, Workdir};
+use workdir::{Contender, Shape, Workdir};
 
 type Result<T> = std::result::Result<T, String>;
 
 /// Terraform's default `-parallelism`, the same for every contender.
 const N_MAIN: usize = 200;
 const SCALES: [usize; 3] = [50, 200, 800];
+/// The refreshes whose requests are counted: this many snapshots on one
+/// cluster.
+const REFRESH_N: usize = 100;
+/// The issue's target for the CSS refresh of `REFRESH_N`.
+const CSS_REFRESH_MAX_REQUESTS: usize = 10;
 const WAIT_RESOURCES: usize = 10;
 const WAIT_CREATE_SECONDS: f64 = 3.0;
 /// The timed commands, the same for every contender.
 const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false", "-no-color"];
 const PLAN: &[&str] = &["plan", "-input=false", "-no-color", "-detailed-exitcode"];
-const CONTENDERS: [Contender; 3] = [Contender::Floor, Contender::Null, Contender::Ours];
+const CONTENDERS: [Contender; 4] = [
+    Contender::Floor,
+    Contender::Null,
+    Contender::Twin,
+    Contender::Ours,
+];
+const SHAPES: [Shape; 2] = [Shape::Count, Shape::Blocks];
+const SECTIONS: [&str; 6] = ["startup", "main", "cpu", "scaling", "requests", "waiting"];
+/// The issue's targets: parity with the Go provider in both shapes, and
+/// provider CPU per resource against the Go provider's.
+const PARITY: f64 = 1.0;
+const CPU_VS_GO: f64 = 0.35;
 
 struct Options {
     quick: bool,
     out: Option<PathBuf>,
     criterion: Option<PathBuf>,
+    only: Vec<String>,
+}
+
+impl Options {
+    fn runs(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
 }
 
 struct Tools {
     terraform: PathBuf,
     provider: PathBuf,
+    css_provider: PathBuf,
+    twin: PathBuf,
     emulator: PathBuf,
     null_provider: PathBuf,
 }
@@ -79,6 +110,7 @@ fn options() -> Result<Options> {
         quick: false,
         out: None,
         criterion: None,
+        only: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -87,6 +119,18 @@ fn options() -> Result<Options> {
             "--out" => opts.out = Some(args.next().ok_or("--out needs a file")?.into()),
             "--criterion" => {
                 opts.criterion = Some(args.next().ok_or("--criterion needs a directory")?.into())
+            }
+            "--only" => {
+                let list = args.next().ok_or("--only needs a list of sections")?;
+                for section in list.split(',') {
+                    if !SECTIONS.contains(&section) {
+                        return Err(format!(
+                            "--only: unknown section {section:?} (one of {})",
+                            SECTIONS.join(", ")
+                        ));
+                    }
+                    opts.only.push(section.to_owned());
+                }
             }
             // cargo bench passes --bench; libtest-style filters are ignored.
             _ => {}
@@ -107,15 +151,20 @@ fn tools() -> Result<Tools> {
     let null_provider = std::env::var_os("HWSNAP_BENCH_NULL_PROVIDER")
         .map(PathBuf::from)
         .ok_or("HWSNAP_BENCH_NULL_PROVIDER is not set (run scripts/bench)")?;
+    // Binaries of other packages (the emulator, the twin) sit next to it.
     let tools = Tools {
         terraform,
         emulator: bin_dir.join("hwsnap-emulator"),
+        twin: bin_dir.join("terraform-provider-twin"),
+        css_provider: PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-css")),
         provider,
         null_provider,
     };
     for p in [
         &tools.terraform,
         &tools.provider,
+        &tools.css_provider,
+        &tools.twin,
         &tools.emulator,
         &tools.null_provider,
     ] {
@@ -140,8 +189,10 @@ fn run() -> Result<()> {
     let cpu_runs = 5;
     let mut report = Report::new(&tools.terraform, opts.quick)?;
 
-    eprintln!("== 1. start-up: exec -> handshake line ({startup_runs} runs each)");
-    startup_rows(&tools, startup_runs, &mut report)?;
+    if opts.runs("startup") {
+        eprintln!("== 1. start-up: exec -> handshake line ({startup_runs} runs each)");
+        startup_rows(&tools, startup_runs, &mut report)?;
+    }
 
     let clusters = max_of(&SCALES).max(N_MAIN);
     let emu = Emulator::start(&tools.emulator, clusters)?;
@@ -150,17 +201,26 @@ fn run() -> Result<()> {
         .tempdir()
         .map_err(|e| format!("temp dir: {e}"))?;
 
-    eprintln!("== 2+3. apply and refresh of {N_MAIN} resources ({runs} rounds)");
-    main_rows(&tools, &emu, tmp.path(), runs, &mut report)?;
-
-    eprintln!("== 2+3. where the CPU time goes ({cpu_runs} rounds)");
-    cpu_rows(&tools, &emu, tmp.path(), cpu_runs, &mut report)?;
-
-    eprintln!("== 4. scaling ({scale_runs} runs per size)");
-    scaling_rows(&tools, &emu, tmp.path(), scale_runs, &mut report)?;
-
-    eprintln!("== 5. waiting efficiency (create time {WAIT_CREATE_SECONDS} s)");
-    waiting_rows(&tools, &emu, tmp.path(), &mut report)?;
+    if opts.runs("main") {
+        eprintln!("== 2. apply and refresh of {N_MAIN} resources, both shapes ({runs} rounds)");
+        main_rows(&tools, &emu, tmp.path(), runs, &mut report)?;
+    }
+    if opts.runs("cpu") {
+        eprintln!("== 3. where the CPU time goes ({cpu_runs} rounds)");
+        cpu_rows(&tools, &emu, tmp.path(), cpu_runs, &mut report)?;
+    }
+    if opts.runs("scaling") {
+        eprintln!("== 4. scaling ({scale_runs} runs per size)");
+        scaling_rows(&tools, &emu, tmp.path(), scale_runs, &mut report)?;
+    }
+    if opts.runs("waiting") {
+        eprintln!("== 5. waiting efficiency (create time {WAIT_CREATE_SECONDS} s)");
+        waiting_rows(&tools, &emu, tmp.path(), &mut report)?;
+    }
+    if opts.runs("requests") {
+        eprintln!("== 6. requests of a refresh of {REFRESH_N} snapshots on one cluster");
+        requests_rows(&tools, &emu, tmp.path(), &mut report)?;
+    }
 
     if let Some(dir) = &opts.criterion {
         report.micro(dir)?;
@@ -211,43 +271,61 @@ fn startup_rows(tools: &Tools, runs: usize, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// One working directory per contender (named `PREFIX<label>`), each with
-/// `N_MAIN` resources; with `usage`, providers run through the usage wrapper.
+/// One working directory per shape and contender (named
+/// `PREFIX<shape>-<label>`), each with `N_MAIN` resources; with `usage`,
+/// providers run through the usage wrapper.
 fn contender_dirs(
     tools: &Tools,
     emu: &Emulator,
     tmp: &Path,
     prefix: &str,
     usage: Option<&Path>,
-) -> Result<Vec<(Contender, Workdir)>> {
-    CONTENDERS
-        .into_iter()
-        .map(|c| {
-            let wd = Workdir::new(tmp, &format!("{prefix}{}", c.label()), tools, emu, usage)?;
-            wd.write_main(c, N_MAIN, &emu.clusters)?;
-            Ok((c, wd))
-        })
-        .collect()
+) -> Result<Vec<Entry>> {
+    let mut dirs = Vec::new();
+    for shape in SHAPES {
+        for c in CONTENDERS {
+            let name = format!("{prefix}{}-{}", shape.label(), c.label());
+            let wd = Workdir::new(tmp, &name, tools, emu, usage)?;
+            wd.write_main(c, shape, N_MAIN, &emu.clusters)?;
+            dirs.push(Entry { c, shape, wd });
+        }
+    }
+    Ok(dirs)
 }
 
-/// Runs `f(round, index, contender, dir)` for every contender in every
-/// round, the order rotating round by round, each from an empty state (and
-/// for this provider an emptied emulator).
+/// A working directory of the comparison.
+struct Entry {
+    c: Contender,
+    shape: Shape,
+    wd: Workdir,
+}
+
+impl Entry {
+    fn index(c: Contender, shape: Shape) -> usize {
+        let s = SHAPES.iter().position(|x| *x == shape).unwrap_or(0);
+        let i = CONTENDERS.iter().position(|x| *x == c).unwrap_or(0);
+        s * CONTENDERS.len() + i
+    }
+}
+
+/// Runs `f(round, index, entry)` for every entry in every round, the
+/// order rotating round by round, each from an empty state (and for this
+/// provider an emptied emulator).
 fn alternate(
-    dirs: &[(Contender, Workdir)],
+    dirs: &[Entry],
     emu: &Emulator,
     runs: usize,
-    mut f: impl FnMut(usize, usize, Contender, &Workdir) -> Result<()>,
+    mut f: impl FnMut(usize, usize, &Entry) -> Result<()>,
 ) -> Result<()> {
     for round in 0..runs {
         for k in 0..dirs.len() {
             let idx = (round + k) % dirs.len();
-            let (c, wd) = &dirs[idx];
-            wd.fresh_state()?;
-            if *c == Contender::Ours {
+            let e = &dirs[idx];
+            e.wd.fresh_state()?;
+            if e.c == Contender::Ours {
                 emu.reset()?;
             }
-            f(round, idx, *c, wd)?;
+            f(round, idx, e)?;
         }
     }
     Ok(())
@@ -261,20 +339,21 @@ fn main_rows(
     report: &mut Report,
 ) -> Result<()> {
     let dirs = contender_dirs(tools, emu, tmp, "", None)?;
-    let mut apply = [Vec::new(), Vec::new(), Vec::new()];
-    let mut plan = [Vec::new(), Vec::new(), Vec::new()];
-    alternate(&dirs, emu, runs, |round, idx, c, wd| {
-        let a = wd.timed(APPLY)?;
-        let p = wd.timed(PLAN)?;
-        if c == Contender::Ours {
+    let mut apply = vec![Vec::new(); dirs.len()];
+    let mut plan = vec![Vec::new(); dirs.len()];
+    alternate(&dirs, emu, runs, |round, idx, e| {
+        let a = e.wd.timed(APPLY)?;
+        let p = e.wd.timed(PLAN)?;
+        if e.c == Contender::Ours {
             let made = emu.snapshot_count()?;
             if made != N_MAIN {
                 return Err(format!("apply made {made} snapshots, not {N_MAIN}"));
             }
         }
         eprintln!(
-            "   round {round} {:>6}: apply {:>7.0} ms, plan {:>7.0} ms",
-            c.label(),
+            "   round {round} {:>6} {:>6}: apply {:>7.0} ms, plan {:>7.0} ms",
+            e.shape.label(),
+            e.c.label(),
             ms(a),
             ms(p)
         );
@@ -282,39 +361,76 @@ fn main_rows(
         plan[idx].push(ms(p));
         Ok(())
     })?;
-    let [floor_a, null_a, ours_a] = apply.map(|v| median(&v));
-    let [floor_p, _, ours_p] = plan.map(|v| median(&v));
-    let what = format!("{N_MAIN} resources");
-    report.push(Row::ratio(
-        &format!("2. Apply {what} / floor"),
-        ours_a,
-        "`terraform_data`",
-        floor_a,
-        "≤ 1.25",
-        1.25,
-    ));
-    report.push(Row::ratio(
-        &format!("2. Apply {what} / Go"),
-        ours_a,
-        "`null_resource`",
-        null_a,
-        "≤ 0.8",
-        0.8,
-    ));
-    report.push(Row::ratio(
-        &format!("3. Refresh (plan) {what} / floor"),
-        ours_p,
-        "`terraform_data`",
-        floor_p,
-        "≤ 1.25",
-        1.25,
-    ));
+    let apply: Vec<f64> = apply.iter().map(|v| median(v)).collect();
+    let plan: Vec<f64> = plan.iter().map(|v| median(v)).collect();
+    let at = |v: &[f64], c, shape| v[Entry::index(c, shape)];
+    let (null, twin, ours, floor) = (
+        Contender::Null,
+        Contender::Twin,
+        Contender::Ours,
+        Contender::Floor,
+    );
+    for shape in SHAPES {
+        let what = format!("{N_MAIN} resources, {}", shape.name());
+        report.push(Row::ratio(
+            &format!("2. Apply {what}: hwsnap / Go `null`"),
+            at(&apply, ours, shape),
+            "`null_resource`",
+            at(&apply, null, shape),
+            "≤ 1.0",
+            PARITY,
+        ));
+    }
+    for shape in SHAPES {
+        let what = format!("{N_MAIN} resources, {}", shape.name());
+        report.push(Row::context(
+            &format!("2. Apply {what}: hwsnap / twin (real work)"),
+            at(&apply, ours, shape),
+            "twin",
+            at(&apply, twin, shape),
+        ));
+        report.push(Row::context(
+            &format!("2. Apply {what}: twin / Go `null` (schema + framework)"),
+            at(&apply, twin, shape),
+            "`null_resource`",
+            at(&apply, null, shape),
+        ));
+        report.push(Row::context(
+            &format!("2. Apply {what}: hwsnap / floor"),
+            at(&apply, ours, shape),
+            "`terraform_data`",
+            at(&apply, floor, shape),
+        ));
+        report.push(Row::context(
+            &format!("2. Refresh (plan) {what}: hwsnap / Go `null`"),
+            at(&plan, ours, shape),
+            "`null_resource`",
+            at(&plan, null, shape),
+        ));
+    }
+    let mut t = String::from("| Command | Shape |");
+    for c in CONTENDERS {
+        let _ = write!(t, " {} |", c.name());
+    }
+    t.push_str(" hwsnap / Go `null` |\n|---|---|");
+    t.push_str(&"---:|".repeat(CONTENDERS.len() + 1));
+    t.push('\n');
+    for (command, v) in [("apply", &apply), ("plan", &plan)] {
+        for shape in SHAPES {
+            let _ = write!(t, "| `{command}` | {} |", shape.name());
+            for c in CONTENDERS {
+                let _ = write!(t, " {:.0} ms |", at(v, c, shape));
+            }
+            let _ = writeln!(t, " {:.3}× |", at(v, ours, shape) / at(v, null, shape));
+        }
+    }
+    report.push_shapes(t);
     Ok(())
 }
 
 /// CPU time of Terraform, the provider and the emulator for the apply and
-/// the plan of `N_MAIN` resources, per contender: what bounds the ratios
-/// above. Runs apart from the timed rounds because the providers run
+/// the plan of `N_MAIN` resources, per shape and contender: what bounds the
+/// ratios above. Runs apart from the timed rounds because the providers run
 /// through the usage wrapper here.
 fn cpu_rows(
     tools: &Tools,
@@ -325,13 +441,13 @@ fn cpu_rows(
 ) -> Result<()> {
     let usage_file = tmp.join("cpu-usage");
     let dirs = contender_dirs(tools, emu, tmp, "cpu-", Some(&usage_file))?;
-    // [contender][command] -> samples of (terraform, provider, emulator) ms
-    let mut samples = vec![[Vec::new(), Vec::new()]; CONTENDERS.len()];
-    alternate(&dirs, emu, runs, |_, idx, _, wd| {
+    // [entry][command] -> samples of (terraform, provider, emulator) ms
+    let mut samples = vec![[Vec::new(), Vec::new()]; dirs.len()];
+    alternate(&dirs, emu, runs, |_, idx, e| {
         for (j, args) in [APPLY, PLAN].into_iter().enumerate() {
             let _ = std::fs::remove_file(&usage_file);
             let emu_before = emu.cpu_ms()?;
-            let (_, total) = wd.timed_cpu(args)?;
+            let (_, total) = e.wd.timed_cpu(args)?;
             let emulator = emu.cpu_ms()? - emu_before;
             let provider = rss::read(&usage_file)?.cpu_ms;
             samples[idx][j].push((total - provider, provider, emulator));
@@ -339,45 +455,78 @@ fn cpu_rows(
         Ok(())
     })?;
     let mut t = String::from(
-        "| Command, 200 resources | Contender | Terraform | Provider | Emulator | Total |\n|---|---|---:|---:|---:|---:|\n",
+        "| Command, 200 resources | Shape | Contender | Terraform | Provider | Emulator | Total | Provider per resource |\n|---|---|---|---:|---:|---:|---:|---:|\n",
     );
-    let mut terraform = [[0.0; 2]; 3];
+    // [entry][command] -> (terraform, provider, emulator)
+    let mut parts = vec![[(0.0, 0.0, 0.0); 2]; dirs.len()];
     for (j, command) in ["apply", "plan"].into_iter().enumerate() {
-        for (idx, c) in CONTENDERS.iter().enumerate() {
+        for (idx, e) in dirs.iter().enumerate() {
             let part = |f: fn(&(f64, f64, f64)) -> f64| {
                 median(&samples[idx][j].iter().map(f).collect::<Vec<_>>())
             };
             let (tf, prov, em) = (part(|s| s.0), part(|s| s.1), part(|s| s.2));
-            terraform[idx][j] = tf;
-            let name = match c {
-                Contender::Floor => "`terraform_data`",
-                Contender::Null => "Go `null`",
-                Contender::Ours => "hwsnap",
-            };
-            let dash = |v: f64| {
+            parts[idx][j] = (tf, prov, em);
+            let dash = |v: f64, unit: &str| {
                 if v == 0.0 {
                     "—".to_owned()
                 } else {
-                    format!("{v:.0} ms")
+                    format!("{v:.0} {unit}")
                 }
+            };
+            let per = if prov == 0.0 {
+                "—".to_owned()
+            } else {
+                format!("{:.2} ms", prov / N_MAIN as f64)
             };
             let _ = writeln!(
                 t,
-                "| `{command}` | {name} | {tf:.0} ms | {} | {} | {:.0} ms |",
-                dash(prov),
-                dash(em),
+                "| `{command}` | {} | {} | {tf:.0} ms | {} | {} | {:.0} ms | {per} |",
+                e.shape.name(),
+                e.c.name(),
+                dash(prov, "ms"),
+                dash(em, "ms"),
                 tf + prov + em
             );
         }
     }
     report.push_cpu(t);
-    report.note(format!(
-        "CPU: Terraform's own CPU time when it drives this provider is {:.2}× (apply) and {:.2}× (plan) its time for `terraform_data`, and {:.2}× / {:.2}× its time for the Go `null` provider: the work of talking to any provider process and of handling a larger schema. It counts the usage wrapper (about 1 ms per provider start). Emulator CPU is read in clock ticks (10 ms).",
-        terraform[2][0] / terraform[0][0],
-        terraform[2][1] / terraform[0][1],
-        terraform[2][0] / terraform[1][0],
-        terraform[2][1] / terraform[1][1],
-    ));
+    let at = |c, shape, j: usize| parts[Entry::index(c, shape)][j];
+    for shape in SHAPES {
+        let (ours, go) = (
+            at(Contender::Ours, shape, 0).1,
+            at(Contender::Null, shape, 0).1,
+        );
+        report.push(Row::ratio(
+            &format!(
+                "3. Provider CPU per resource, apply {N_MAIN}, {}: hwsnap / Go `null`",
+                shape.name()
+            ),
+            ours / N_MAIN as f64,
+            "Go `null`",
+            go / N_MAIN as f64,
+            "≤ 0.35×",
+            CPU_VS_GO,
+        ));
+    }
+    let tf = |c, shape, j| at(c, shape, j).0;
+    let mut note = String::from("CPU: Terraform's own CPU time when it drives");
+    for shape in SHAPES {
+        let ratio = |c, j| tf(Contender::Ours, shape, j) / tf(c, shape, j);
+        let twin = |j| tf(Contender::Twin, shape, j) / tf(Contender::Null, shape, j);
+        let _ = write!(
+            note,
+            " {}: this provider is {:.2}× (apply) / {:.2}× (plan) its time for `terraform_data` and {:.2}× / {:.2}× its time for Go `null`; the twin {:.2}× / {:.2}× Go `null`'s;",
+            shape.name(),
+            ratio(Contender::Floor, 0),
+            ratio(Contender::Floor, 1),
+            ratio(Contender::Null, 0),
+            ratio(Contender::Null, 1),
+            twin(0),
+            twin(1),
+        );
+    }
+    note.push_str(" the difference between the twin and Go `null` is the work of handling a larger schema, as the twin makes no request. Terraform's time counts the usage wrapper (about 1 ms per provider start). Emulator CPU is read in clock ticks (10 ms).");
+    report.note(note);
     Ok(())
 }
 
@@ -396,8 +545,8 @@ fn scaling_rows(
     let mut peaks = Vec::new();
     let mut cpus = Vec::new();
     for n in SCALES {
-        ours.write_main(Contender::Ours, n, &emu.clusters)?;
-        floor.write_main(Contender::Floor, n, &emu.clusters)?;
+        ours.write_main(Contender::Ours, Shape::Count, n, &emu.clusters)?;
+        floor.write_main(Contender::Floor, Shape::Count, n, &emu.clusters)?;
         let (mut o, mut f, mut peak, mut cpu) = (Vec::new(), Vec::new(), 0u64, Vec::new());
         for _ in 0..runs {
             floor.fresh_state()?;
@@ -458,7 +607,7 @@ fn scaling_rows(
 
 fn waiting_rows(tools: &Tools, emu: &Emulator, tmp: &Path, report: &mut Report) -> Result<()> {
     let wd = Workdir::new(tmp, "waiting", tools, emu, None)?;
-    wd.write_main(Contender::Ours, WAIT_RESOURCES, &emu.clusters)?;
+    wd.write_main(Contender::Ours, Shape::Count, WAIT_RESOURCES, &emu.clusters)?;
     wd.fresh_state()?;
     emu.reset()?;
     emu.set_create_seconds(WAIT_CREATE_SECONDS)?;
@@ -502,4 +651,112 @@ fn ms(d: Duration) -> f64 {
 
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
+}
+
+/// `ops` counted by operation, most frequent first: `"css.list_snapshots
+/// ×100, iam.list_projects ×1"`.
+fn by_operation(ops: &[String]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for op in ops {
+        match counts.iter_mut().find(|(o, _)| o == op) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((op, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = counts.iter().map(|(o, n)| format!("`{o}` ×{n}")).collect();
+    if parts.is_empty() {
+        "none".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// What one service's create and refresh of `REFRESH_N` snapshots on one
+/// cluster asked of the cloud.
+struct Requests {
+    create: Vec<String>,
+    refresh: Vec<String>,
+}
+
+/// Applies `tf` (`REFRESH_N` snapshots on one cluster) to an emptied
+/// emulator, then plans it again (the refresh), logging each command's
+/// requests apart.
+fn create_then_refresh(
+    wd: &Workdir,
+    emu: &Emulator,
+    tf: &str,
+    count: impl Fn() -> Result<usize>,
+) -> Result<Requests> {
+    wd.write_tf(tf)?;
+    wd.fresh_state()?;
+    emu.reset()?;
+    wd.timed(APPLY)?;
+    let made = count()?;
+    if made != REFRESH_N {
+        return Err(format!("apply made {made} snapshots, not {REFRESH_N}"));
+    }
+    let create = emu.operations()?;
+    emu.clear_requests()?;
+    wd.timed(PLAN)?;
+    let refresh = emu.operations()?;
+    Ok(Requests { create, refresh })
+}
+
+fn requests_rows(tools: &Tools, emu: &Emulator, tmp: &Path, report: &mut Report) -> Result<()> {
+    let wd = Workdir::new(tmp, "requests", tools, emu, None)?;
+    let css = create_then_refresh(
+        &wd,
+        emu,
+        &workdir::css_tf(REFRESH_N, &emu.css_cluster),
+        || emu.css_snapshot_count(),
+    )?;
+    let one_cluster = &emu.clusters[..1];
+    let dws_tf = workdir::main_tf(Contender::Ours, Shape::Count, REFRESH_N, one_cluster);
+    let dws = create_then_refresh(&wd, emu, &dws_tf, || emu.snapshot_count())?;
+    let mut t = String::from("| Command | Requests | By operation |\n|---|---:|---|\n");
+    for (service, r) in [("CSS", &css), ("DWS", &dws)] {
+        for (command, ops) in [
+            ("apply (create)", &r.create),
+            ("plan (refresh)", &r.refresh),
+        ] {
+            let _ = writeln!(
+                t,
+                "| {service}: {command} of {REFRESH_N} snapshots on one cluster | {} | {} |",
+                ops.len(),
+                by_operation(ops)
+            );
+        }
+    }
+    report.push_requests(t);
+    let n = css.refresh.len();
+    report.push(Row::value(
+        &format!("6. CSS refresh (plan) of {REFRESH_N} snapshots on one cluster: cloud requests"),
+        n as f64,
+        "",
+        &format!("≤ {CSS_REFRESH_MAX_REQUESTS}"),
+        n <= CSS_REFRESH_MAX_REQUESTS,
+    ));
+    report.push(Row::value_context(
+        &format!("6. DWS refresh (plan) of {REFRESH_N} snapshots on one cluster: cloud requests"),
+        dws.refresh.len() as f64,
+        "",
+    ));
+    for (service, r) in [("CSS", &css), ("DWS", &dws)] {
+        let snapshot_calls = r
+            .create
+            .iter()
+            .filter(|op| *op != emulator::CREDENTIAL_CHECK)
+            .count();
+        report.push(Row::value_context(
+            &format!("6. {service}: API requests per snapshot created (create time 0)"),
+            snapshot_calls as f64 / REFRESH_N as f64,
+            "",
+        ));
+    }
+    report.note(format!(
+        "Requests: each service's {REFRESH_N} snapshots are made on one cluster by an apply (create time 0), then refreshed by a `terraform plan`; every cloud request of each command is counted from the emulator's request log, the providers' credential checks at configure (`{}`, one per provider process that configures) included. Per snapshot created: the apply's requests without the credential checks, divided by {REFRESH_N}.",
+        emulator::CREDENTIAL_CHECK
+    ));
+    Ok(())
 }

@@ -13,7 +13,8 @@ pub struct Row {
     reference: String,
     result: String,
     target: String,
-    met: bool,
+    /// `None`: context, no target.
+    met: Option<bool>,
 }
 
 impl Row {
@@ -33,7 +34,25 @@ impl Row {
             reference: format!("{reference}: {reference_ms:.1} ms"),
             result: format!("{r:.3}×"),
             target: target.to_owned(),
-            met: r <= limit,
+            met: Some(r <= limit),
+        }
+    }
+
+    /// `ours / reference` (both in ms) as context, with no target.
+    pub fn context(measure: &str, ours_ms: f64, reference: &str, reference_ms: f64) -> Row {
+        Row {
+            target: "context".to_owned(),
+            met: None,
+            ..Row::ratio(measure, ours_ms, reference, reference_ms, "", f64::INFINITY)
+        }
+    }
+
+    /// A count or other absolute value as context, with no target.
+    pub fn value_context(measure: &str, value: f64, unit: &str) -> Row {
+        Row {
+            target: "context".to_owned(),
+            met: None,
+            ..Row::value(measure, value, unit, "", true)
         }
     }
 
@@ -45,7 +64,7 @@ impl Row {
             reference: "—".to_owned(),
             result: format!("{value:.2} {unit}").trim_end().to_owned(),
             target: target.to_owned(),
-            met,
+            met: Some(met),
         }
     }
 }
@@ -84,6 +103,8 @@ pub struct Report {
     rows: Vec<Row>,
     micro: String,
     scaling: String,
+    shapes: String,
+    requests: String,
     cpu: String,
     notes: Vec<String>,
     machine: String,
@@ -133,6 +154,8 @@ impl Report {
         Ok(Report {
             rows: Vec::new(),
             scaling: String::new(),
+            shapes: String::new(),
+            requests: String::new(),
             cpu: String::new(),
             micro: String::new(),
             notes: Vec::new(),
@@ -147,7 +170,11 @@ impl Report {
             row.ours,
             row.result,
             row.target,
-            if row.met { "met" } else { "MISSED" }
+            match row.met {
+                Some(true) => "met",
+                Some(false) => "MISSED",
+                None => "",
+            }
         );
         self.rows.push(row);
     }
@@ -196,6 +223,16 @@ impl Report {
         self.cpu = table;
     }
 
+    /// The wall times of every contender in both shapes, already formatted.
+    pub fn push_shapes(&mut self, table: String) {
+        self.shapes = table;
+    }
+
+    /// The request counts by operation, already formatted.
+    pub fn push_requests(&mut self, table: String) {
+        self.requests = table;
+    }
+
     /// The micro table from criterion's `DIR/<id>/new/estimates.json`.
     pub fn micro(&mut self, dir: &Path) -> Result<()> {
         let mut t = String::from("| Micro bench (criterion) | median | mean |\n|---|---:|---:|\n");
@@ -234,8 +271,20 @@ impl Report {
                 r.reference,
                 r.result,
                 r.target,
-                if r.met { "yes" } else { "**no**" }
+                match r.met {
+                    Some(true) => "yes",
+                    Some(false) => "**no**",
+                    None => "—",
+                }
             );
+        }
+        if !self.shapes.is_empty() {
+            s.push_str("\nWall time of every contender in both shapes (medians of the alternating rounds):\n\n");
+            s.push_str(&self.shapes);
+        }
+        if !self.requests.is_empty() {
+            s.push_str("\nCloud requests, counted from the emulator's request log (`GET /_emulator/requests`), by operation:\n\n");
+            s.push_str(&self.requests);
         }
         if !self.scaling.is_empty() {
             s.push_str("\nScaling (medians):\n\n");

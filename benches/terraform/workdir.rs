@@ -1,6 +1,7 @@
-//! A Terraform working directory for one contender: `.terraformrc` with
-//! `dev_overrides` (this provider from the cargo build, or through the usage
-//! wrapper; `hashicorp/null` from the Go binary), a clean environment, and
+//! A Terraform working directory for one contender and shape: `.terraformrc`
+//! with `dev_overrides` (this provider's `dws` and `css` binaries and the
+//! schema twin from the cargo build, `hashicorp/null` from the Go binary;
+//! each directly or through the usage wrapper), a clean environment, and
 //! timed runs.
 
 use std::fmt::Write as _;
@@ -24,6 +25,9 @@ pub enum Contender {
     Floor,
     /// `null_resource` from HashiCorp's Go `null` provider.
     Null,
+    /// `twin_snapshot` from `terraform-provider-twin`: `dws_snapshot`'s
+    /// schema, served by the same framework, no API calls.
+    Twin,
     /// `dws_snapshot` from this provider.
     Ours,
 }
@@ -33,35 +37,123 @@ impl Contender {
         match self {
             Contender::Floor => "floor",
             Contender::Null => "null",
+            Contender::Twin => "twin",
             Contender::Ours => "hwsnap",
+        }
+    }
+
+    /// How the report names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Contender::Floor => "`terraform_data`",
+            Contender::Null => "Go `null`",
+            Contender::Twin => "twin",
+            Contender::Ours => "hwsnap",
+        }
+    }
+
+    /// `(resource type, the required_providers entry)`.
+    fn resource_type(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Contender::Floor => ("terraform_data", None),
+            Contender::Null => (
+                "null_resource",
+                Some("null = { source = \"hashicorp/null\" }"),
+            ),
+            Contender::Twin => ("twin_snapshot", Some("twin = { source = \"hwsnap/twin\" }")),
+            Contender::Ours => ("dws_snapshot", Some("dws = { source = \"hwsnap/dws\" }")),
+        }
+    }
+
+    /// The arguments of resource `i` (an HCL expression, e.g. a literal or
+    /// `${count.index}` inside a string) on the cluster expression `cluster`.
+    fn arguments(self, i: &str, cluster: &str) -> String {
+        match self {
+            Contender::Floor => format!("  input = \"bench-{i}\"\n"),
+            Contender::Null => format!("  triggers = {{ name = \"bench-{i}\" }}\n"),
+            Contender::Twin | Contender::Ours => {
+                format!("  cluster_id = {cluster}\n  name       = \"bench-{i}\"\n")
+            }
         }
     }
 }
 
-/// The configuration of `n` resources of `c`.
-pub fn main_tf(c: Contender, n: usize, clusters: &[String]) -> String {
-    match c {
-        Contender::Floor => format!(
-            "resource \"terraform_data\" \"r\" {{\n  count = {n}\n  input = \"bench-${{count.index}}\"\n}}\n"
-        ),
-        Contender::Null => format!(
-            "terraform {{\n  required_providers {{\n    null = {{ source = \"hashicorp/null\" }}\n  }}\n}}\n\n\
-             resource \"null_resource\" \"r\" {{\n  count    = {n}\n  triggers = {{ name = \"bench-${{count.index}}\" }}\n}}\n"
-        ),
-        Contender::Ours => {
+/// How the configuration spells `n` resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One `resource` block with `count = n`.
+    Count,
+    /// `n` `resource` blocks, as people write them: Terraform validates and
+    /// plans each block on its own (ValidateResourceConfig per block).
+    Blocks,
+}
+
+impl Shape {
+    pub fn label(self) -> &'static str {
+        match self {
+            Shape::Count => "count",
+            Shape::Blocks => "blocks",
+        }
+    }
+
+    /// How the report names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Count => "`count`",
+            Shape::Blocks => "one block each",
+        }
+    }
+}
+
+/// The configuration of `n` resources of `c` in `shape`, spread over
+/// `clusters` round-robin.
+pub fn main_tf(c: Contender, shape: Shape, n: usize, clusters: &[String]) -> String {
+    let (ty, provider) = c.resource_type();
+    let mut tf = String::new();
+    if let Some(p) = provider {
+        let _ = writeln!(
+            tf,
+            "terraform {{\n  required_providers {{\n    {p}\n  }}\n}}\n"
+        );
+    }
+    match shape {
+        Shape::Count => {
             let mut list = String::new();
             for id in clusters {
                 let _ = writeln!(list, "    \"{id}\",");
             }
-            format!(
-                "terraform {{\n  required_providers {{\n    dws = {{ source = \"hwsnap/dws\" }}\n  }}\n}}\n\n\
-                 locals {{\n  clusters = [\n{list}  ]\n}}\n\n\
-                 resource \"dws_snapshot\" \"r\" {{\n  count      = {n}\n  \
-                 cluster_id = local.clusters[count.index % length(local.clusters)]\n  \
-                 name       = \"bench-${{count.index}}\"\n}}\n"
-            )
+            let _ = writeln!(tf, "locals {{\n  clusters = [\n{list}  ]\n}}\n");
+            let cluster = "local.clusters[count.index % length(local.clusters)]";
+            let _ = writeln!(
+                tf,
+                "resource \"{ty}\" \"r\" {{\n  count = {n}\n{}}}",
+                c.arguments("${count.index}", cluster)
+            );
+        }
+        Shape::Blocks => {
+            for i in 0..n {
+                let cluster = match clusters {
+                    [] => String::new(),
+                    _ => format!("\"{}\"", clusters[i % clusters.len()]),
+                };
+                let _ = writeln!(
+                    tf,
+                    "resource \"{ty}\" \"r{i}\" {{\n{}}}\n",
+                    c.arguments(&i.to_string(), &cluster)
+                );
+            }
         }
     }
+    tf
+}
+
+/// `n` `css_index_snapshot`s (`count`) on one CSS cluster.
+pub fn css_tf(n: usize, cluster: &str) -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n    css = {{ source = \"hwsnap/css\" }}\n  }}\n}}\n\n\
+         resource \"css_index_snapshot\" \"r\" {{\n  count      = {n}\n  \
+         cluster_id = \"{cluster}\"\n  name       = \"bench-${{count.index}}\"\n}}\n"
+    )
 }
 
 pub struct Workdir {
@@ -90,18 +182,19 @@ impl Workdir {
         usage: Option<&Path>,
     ) -> Result<Workdir> {
         let dir = tmp.join(name);
-        let plugins = dir.join("plugins");
-        let ours = dir.join("ours");
         mkdir(&dir.join("home"))?;
-        mkdir(&plugins)?;
-        mkdir(&ours)?;
-        for (real, exe) in [
-            (
-                &tools.null_provider,
-                plugins.join("terraform-provider-null"),
-            ),
-            (&tools.provider, ours.join("terraform-provider-dws")),
-        ] {
+        // One directory per provider, as dev_overrides wants.
+        let providers = [
+            ("hashicorp/null", "null", &tools.null_provider),
+            ("hwsnap/dws", "dws", &tools.provider),
+            ("hwsnap/css", "css", &tools.css_provider),
+            ("hwsnap/twin", "twin", &tools.twin),
+        ];
+        let mut overrides = String::new();
+        for (address, local, real) in providers {
+            let bin_dir = dir.join(format!("provider-{local}"));
+            mkdir(&bin_dir)?;
+            let exe = bin_dir.join(format!("terraform-provider-{local}"));
             match usage {
                 Some(_) => {
                     write(&exe, &rss::wrapper_script(real)?)?;
@@ -112,14 +205,17 @@ impl Workdir {
                 None => std::os::unix::fs::symlink(real, &exe)
                     .map_err(|e| format!("symlink {}: {e}", real.display()))?,
             }
+            let _ = writeln!(
+                overrides,
+                "    \"registry.terraform.io/{address}\" = \"{}\"",
+                bin_dir.display()
+            );
         }
         let config = dir.join(".terraformrc");
         write(
             &config,
             &format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/hwsnap/dws\" = \"{}\"\n    \"registry.terraform.io/hashicorp/null\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                ours.display(),
-                plugins.display()
+                "provider_installation {{\n  dev_overrides {{\n{overrides}  }}\n  direct {{}}\n}}\n"
             ),
         )?;
         let mut env: Vec<(String, String)> = ["PATH", "TMPDIR"]
@@ -151,8 +247,19 @@ impl Workdir {
         })
     }
 
-    pub fn write_main(&self, c: Contender, n: usize, clusters: &[String]) -> Result<()> {
-        write(&self.dir.join("main.tf"), &main_tf(c, n, clusters))
+    pub fn write_main(
+        &self,
+        c: Contender,
+        shape: Shape,
+        n: usize,
+        clusters: &[String],
+    ) -> Result<()> {
+        self.write_tf(&main_tf(c, shape, n, clusters))
+    }
+
+    /// Replaces the configuration with `text`.
+    pub fn write_tf(&self, text: &str) -> Result<()> {
+        write(&self.dir.join("main.tf"), text)
     }
 
     /// Removes the state, so the next apply creates everything.
