@@ -876,6 +876,29 @@ async fn dws_list_items_carry_what_show_returns() -> TestResult {
     Ok(())
 }
 
+/// Runs `read(id)` for every id at once, each in its own task, and returns
+/// the answers in the order of `ids`. Callers pass clones of one client,
+/// which share its list caches.
+async fn read_concurrently<T, F, Fut>(
+    ids: &[String],
+    read: F,
+) -> Result<Vec<T>, Box<dyn std::error::Error>>
+where
+    T: Send + 'static,
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| tokio::spawn(read(id.clone())))
+        .collect();
+    let mut found = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        found.push(task.await??);
+    }
+    Ok(found)
+}
+
 #[tokio::test]
 async fn dws_reads_of_one_cluster_share_one_list_and_only_a_show_says_gone() -> TestResult {
     let env = start().await?;
@@ -893,15 +916,13 @@ async fn dws_reads_of_one_cluster_share_one_list_and_only_a_show_says_gone() -> 
     let scope = Scope::new(CancellationToken::new());
     env.clear_requests().await?;
     // Thirty concurrent reads: one list (one page), no show.
-    let mut tasks = Vec::new();
-    for id in ids.clone() {
+    let found = read_concurrently(&ids, |id| {
         let (client, cluster, scope) = (client.clone(), env.dws_cluster.clone(), scope.clone());
-        tasks.push(tokio::spawn(async move {
-            client.dws().find_snapshot(&cluster, &id, &scope).await
-        }));
-    }
-    for (task, id) in tasks.into_iter().zip(&ids) {
-        assert_eq!(&task.await??.id, id);
+        async move { client.dws().find_snapshot(&cluster, &id, &scope).await }
+    })
+    .await?;
+    for (s, id) in found.iter().zip(&ids) {
+        assert_eq!(&s.id, id);
     }
     // The DWS requests (the first also looks the project up in IAM).
     let operations = |requests: Vec<Value>| -> Vec<String> {
@@ -969,31 +990,19 @@ async fn css_reads_of_one_cluster_share_one_list() -> TestResult {
     assert_eq!(ids.len(), 30);
     env.clear_requests().await?;
     // Thirty concurrent reads (clones of the client share the cache).
-    let mut tasks = Vec::new();
-    for id in ids.clone() {
+    let read = |id: String| {
         let (client, cluster, scope) = (client.clone(), env.css_cluster.clone(), scope.clone());
-        tasks.push(tokio::spawn(async move {
-            client.css().find_snapshot(&cluster, &id, &scope).await
-        }));
-    }
-    for (task, id) in tasks.into_iter().zip(&ids) {
-        let found = task.await??;
-        assert_eq!(&found.id, id);
+        async move { client.css().find_snapshot(&cluster, &id, &scope).await }
+    };
+    let found = read_concurrently(&ids, read).await?;
+    for (s, id) in found.iter().zip(&ids) {
+        assert_eq!(&s.id, id);
     }
     let lists = env.requests().await?.len();
     assert_eq!(lists, 0, "the list made just before is fresh enough");
     // Past the reuse window, one new list serves them all.
     tokio::time::sleep(hwsnap_cloud::DEFAULT_LIST_REUSE + Duration::from_millis(100)).await;
-    let mut tasks = Vec::new();
-    for id in ids.clone() {
-        let (client, cluster, scope) = (client.clone(), env.css_cluster.clone(), scope.clone());
-        tasks.push(tokio::spawn(async move {
-            client.css().find_snapshot(&cluster, &id, &scope).await
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
+    read_concurrently(&ids, read).await?;
     assert_eq!(env.requests().await?.len(), 1);
     Ok(())
 }
