@@ -381,32 +381,51 @@ fn main_rows(
             PARITY,
         ));
     }
+    // The context rows: (command, its medians, measure, contender, reference, its name).
+    let context = [
+        (
+            "Apply",
+            &apply,
+            "hwsnap / twin (real work)",
+            ours,
+            twin,
+            "twin",
+        ),
+        (
+            "Apply",
+            &apply,
+            "twin / Go `null` (schema + framework)",
+            twin,
+            null,
+            "`null_resource`",
+        ),
+        (
+            "Apply",
+            &apply,
+            "hwsnap / floor",
+            ours,
+            floor,
+            "`terraform_data`",
+        ),
+        (
+            "Refresh (plan)",
+            &plan,
+            "hwsnap / Go `null`",
+            ours,
+            null,
+            "`null_resource`",
+        ),
+    ];
     for shape in SHAPES {
         let what = format!("{N_MAIN} resources, {}", shape.name());
-        report.push(Row::context(
-            &format!("2. Apply {what}: hwsnap / twin (real work)"),
-            at(&apply, ours, shape),
-            "twin",
-            at(&apply, twin, shape),
-        ));
-        report.push(Row::context(
-            &format!("2. Apply {what}: twin / Go `null` (schema + framework)"),
-            at(&apply, twin, shape),
-            "`null_resource`",
-            at(&apply, null, shape),
-        ));
-        report.push(Row::context(
-            &format!("2. Apply {what}: hwsnap / floor"),
-            at(&apply, ours, shape),
-            "`terraform_data`",
-            at(&apply, floor, shape),
-        ));
-        report.push(Row::context(
-            &format!("2. Refresh (plan) {what}: hwsnap / Go `null`"),
-            at(&plan, ours, shape),
-            "`null_resource`",
-            at(&plan, null, shape),
-        ));
+        for (command, v, measure, a, b, b_name) in context {
+            report.push(Row::context(
+                &format!("2. {command} {what}: {measure}"),
+                at(v, a, shape),
+                b_name,
+                at(v, b, shape),
+            ));
+        }
     }
     let mut t = String::from("| Command | Shape |");
     for c in CONTENDERS {
